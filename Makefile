@@ -1,0 +1,37 @@
+# make demo: set up .venv if needed, then run every lesson in order (offline without a key).
+# make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint expected clean
+
+demo: $(STAMP)
+	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
+
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Rewrite tests/expected/*.txt from the offline run of each lesson; review the diff after.
+expected: $(STAMP)
+	$(BIN)/python tests/lessons.py
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache logs

@@ -1,0 +1,102 @@
+"""Run lessons the way a reader does, offline, and compare with tests/expected/.
+
+Regenerate the expected outputs after changing a lesson (reviewing the diff):
+    make expected
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "tests" / "expected"
+sys.path.insert(0, str(ROOT))
+
+from tutorial_env import LESSONS  # noqa: E402
+
+CALLBACK_ERROR = re.compile(r"Error in \w+\.\w+ callback")
+_NORMALISE = [(re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT")]
+
+
+def offline_env(**overrides: str) -> dict[str, str]:
+    """A reader with no key. Empty values also keep a developer's .env from being loaded."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "TUTORIAL_", "LANGSMITH_", "LANGCHAIN_"))
+    }
+    env.update(
+        OPENAI_API_KEY="",
+        OPENAI_BASE_URL="",
+        OPENAI_MODEL="gpt-4o-mini",
+        TUTORIAL_TOKEN_DELAY="0",
+        LANGSMITH_TRACING="false",
+        LANGCHAIN_TRACING_V2="false",
+        PYTHONUNBUFFERED="1",
+        PYTHONIOENCODING="utf-8",
+    )
+    env.update(overrides)
+    return env
+
+
+def run_lesson(
+    lesson: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """`python <lesson>` from the repo root, stdout and stderr merged in the order printed."""
+    return subprocess.run(
+        [sys.executable, lesson],
+        cwd=ROOT,
+        env=env or offline_env(),
+        timeout=timeout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def normalise(output: str) -> str:
+    for pattern, replacement in _NORMALISE:
+        output = pattern.sub(replacement, output)
+    return "\n".join(line.rstrip() for line in output.strip().splitlines()) + "\n"
+
+
+def expected_output(lesson: str) -> str:
+    return (EXPECTED / lesson.replace(".py", ".txt")).read_text(encoding="utf-8")
+
+
+def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
+    """The three checks every lesson run gets. Returns the normalised output."""
+    assert result.returncode == 0, f"{lesson} exited {result.returncode}:\n{result.stdout}"
+    errors = CALLBACK_ERROR.findall(result.stdout)
+    assert not errors, f"{lesson}: a handler raised, and LangChain only logged it: {errors}"
+    output = normalise(result.stdout)
+    assert output == expected_output(lesson), (
+        f"{lesson}: output differs from tests/expected/. If the change is intended, "
+        "run `make expected` and review the diff."
+    )
+    return output
+
+
+def update(lessons: list[str]) -> int:
+    for lesson in lessons:
+        result = run_lesson(lesson)
+        if result.returncode != 0:
+            print(
+                f"{lesson} exited {result.returncode}; expected output not written:\n"
+                f"{result.stdout}",
+                file=sys.stderr,
+            )
+            return 1
+        target = EXPECTED / lesson.replace(".py", ".txt")
+        target.write_text(normalise(result.stdout), encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(update(sys.argv[1:] or [name for name in LESSONS if (ROOT / name).exists()]))

@@ -1,0 +1,85 @@
+"""Backend choice, the standalone fake server, and the tour headers."""
+
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from lessons import ROOT, expected_output, normalise, offline_env, run_lesson
+
+import tutorial_env
+
+PROBE = "import tutorial_env, os; print(tutorial_env.load(), os.environ['OPENAI_MODEL'])"
+
+
+def probe(**env):
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=offline_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_no_key_goes_offline_with_one_line_notice():
+    result = probe()
+    assert result.stdout == "offline gpt-4o-mini\n"
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("[offline] no OPENAI_API_KEY is set")
+    assert "Put a real key in .env" in result.stderr
+
+
+def test_placeholder_key_is_ignored_and_says_so():
+    result = probe(OPENAI_API_KEY=tutorial_env.PLACEHOLDER_KEY)
+    assert result.stdout.startswith("offline")
+    assert "placeholder, so it was ignored" in result.stderr
+
+
+def test_real_looking_key_goes_online_quietly():
+    result = probe(OPENAI_API_KEY="sk-test-not-real", OPENAI_MODEL="qwen-plus")
+    assert result.stdout == "online qwen-plus\n"
+    assert result.stderr == ""
+
+
+def test_tutorial_offline_wins_over_a_key():
+    result = probe(OPENAI_API_KEY="sk-test-not-real", TUTORIAL_OFFLINE="1")
+    assert result.stdout.startswith("offline")
+    assert result.stderr.startswith("[offline] TUTORIAL_OFFLINE=1")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_lesson_against_standalone_server_prints_the_same_lesson():
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tutorial_env", "--port", str(port)],
+        cwd=ROOT,
+        env=offline_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert f"http://127.0.0.1:{port}/v1" in server.stdout.readline()
+        env = offline_env(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="x")
+        result = run_lesson("callbacks_constructor.py", env=env)
+        assert result.returncode == 0, result.stdout
+        offline = expected_output("callbacks_constructor.py")
+        assert normalise(result.stdout) == offline.split("\n", 1)[1]
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 130
+
+
+@pytest.mark.parametrize(
+    "lesson", [name for name in tutorial_env.LESSONS if (ROOT / name).exists()]
+)
+def test_every_lesson_has_a_docstring_title_for_the_tour(lesson):
+    title = tutorial_env.lesson_title(lesson)
+    assert title and title != lesson and len(title) < 80
