@@ -20,9 +20,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Rewrite tests/expected/*.txt from the offline run of each lesson; review the diff after.
+# Rewrite tests/expected/*.txt and the README output blocks from the offline run of
+# each lesson; review the diff after.
 expected: $(STAMP)
 	$(BIN)/python tests/lessons.py
+	$(BIN)/python tests/docs.py
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
