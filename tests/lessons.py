@@ -19,7 +19,14 @@ sys.path.insert(0, str(ROOT))
 from tutorial_env import LESSONS  # noqa: E402
 
 CALLBACK_ERROR = re.compile(r"Error in \w+\.\w+ callback")
-_NORMALISE = [(re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT")]
+_NORMALISE = [
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+    (re.compile(r"\basyncio_\d+\b"), "asyncio_N"),  # which pool thread runs a sync handler
+    (re.compile(r"\btook \d+\.\d+ s\b"), "took #.# s"),  # wall-clock time
+]
+# Lessons whose lines interleave differently on each run (concurrent tasks). Their output is
+# compared line for line as a multiset; their tests assert the ordering facts that matter.
+UNORDERED = {"callbacks_async.py"}
 
 
 def offline_env(**overrides: str) -> dict[str, str]:
@@ -75,7 +82,8 @@ def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
     errors = CALLBACK_ERROR.findall(result.stdout)
     assert not errors, f"{lesson}: a handler raised, and LangChain only logged it: {errors}"
     output = normalise(result.stdout)
-    assert output == expected_output(lesson), (
+    same = sorted if lesson in UNORDERED else (lambda text: text)
+    assert same(output.splitlines()) == same(expected_output(lesson).splitlines()), (
         f"{lesson}: output differs from tests/expected/. If the change is intended, "
         "run `make expected` and review the diff."
     )

@@ -1,0 +1,42 @@
+import re
+
+import pytest
+from lessons import check_clean_run, run_lesson
+
+LESSON = "callbacks_async.py"
+
+
+@pytest.fixture(scope="module")
+def result():
+    result = run_lesson(LESSON)
+    check_clean_run(result, LESSON)
+    return result
+
+
+def test_countdown_ticks_while_the_async_handler_awaits(result):
+    lines = result.stdout.splitlines()
+    first_start = next(i for i, line in enumerate(lines) if line.startswith("[async] model start"))
+    first_end = next(i for i, line in enumerate(lines) if line.startswith("[async] model end"))
+    ticks = [i for i, line in enumerate(lines) if line.startswith("[countdown]")]
+    assert any(first_start < i < first_end for i in ticks)
+    assert len(ticks) == 10
+
+
+def test_sync_handler_runs_on_an_executor_thread_not_the_loop(result):
+    assert "The event loop runs on thread MainThread." in result.stdout
+    token_lines = [line for line in result.stdout.splitlines() if line.startswith("[sync]")]
+    assert token_lines
+    assert all(re.search(r"on thread asyncio_\d+$", line) for line in token_lines)
+
+
+def test_elapsed_is_clearly_below_the_sum_of_sleeps(result):
+    match = re.search(
+        r"add up to (\d+\.\d) s; everything together took (\d+\.\d+) s", result.stdout
+    )
+    slept, elapsed = map(float, match.groups())
+    assert slept == 2.2
+    assert elapsed < 0.75 * slept
+
+
+def test_both_answers_come_back(result):
+    assert "Answers: ['1 + 2 = 3.', '3 + 4 = 7.']" in result.stdout

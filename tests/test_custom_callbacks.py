@@ -1,0 +1,43 @@
+import re
+
+import pytest
+from lessons import check_clean_run, run_lesson
+
+LESSON = "custom_callbacks.py"
+
+
+@pytest.fixture(scope="module")
+def output():
+    return check_clean_run(run_lesson(LESSON), LESSON)
+
+
+def section(output, number):
+    return output.split(f"== {number}.")[1].split("\n== ")[0]
+
+
+def returned(part):
+    return re.search(r"^invoke returned: (.*)$", part, re.MULTILINE).group(1)
+
+
+def test_streaming_tokens_arrive_one_by_one_and_add_up_to_the_message(output):
+    part = section(output, 1)
+    token_line = next(line for line in part.splitlines() if line.endswith("|"))
+    tokens = token_line.split("|")[:-1]
+    assert len([t for t in tokens if t]) > 1
+    assert "".join(tokens) == returned(part)
+    assert f"on_llm_new_token was called {len(tokens)} times" in part
+
+
+def test_without_streaming_no_token_events_but_the_whole_message(output):
+    part = section(output, 2)
+    assert "on_llm_new_token was called 0 times" in part
+    assert not any(line.endswith("|") for line in part.splitlines())
+    assert returned(part) == returned(section(output, 1))
+
+
+def test_error_hooks_fire_once_for_the_provoked_failure(output):
+    part = section(output, 3)
+    assert part.count("[on_llm_error]") == 1
+    assert "[on_llm_error] OpenAIModelNotFoundError (HTTP 404)" in part
+    assert part.count("[on_chain_error]") == 1
+    assert part.index("[on_llm_error]") < part.index("Caught OpenAIModelNotFoundError")
