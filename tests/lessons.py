@@ -21,6 +21,7 @@ from tutorial_env import LESSONS  # noqa: E402
 CALLBACK_ERROR = re.compile(r"Error in \w+\.\w+ callback")
 _NORMALISE = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+    (re.compile(r"\x1b\[[0-9;]*m"), ""),  # terminal colours
     (re.compile(r"\basyncio_\d+\b"), "asyncio_N"),  # which pool thread runs a sync handler
     (re.compile(r"\btook \d+\.\d+ s\b"), "took #.# s"),  # wall-clock time
 ]
@@ -51,12 +52,12 @@ def offline_env(**overrides: str) -> dict[str, str]:
 
 
 def run_lesson(
-    lesson: str, env: dict[str, str] | None = None, timeout: float = 60
+    lesson: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess:
-    """`python <lesson>` from the repo root, stdout and stderr merged in the order printed."""
+    """`python <lesson>`, stdout and stderr merged in the order printed."""
     return subprocess.run(
-        [sys.executable, lesson],
-        cwd=ROOT,
+        [sys.executable, str(ROOT / lesson)],
+        cwd=cwd,
         env=env or offline_env(),
         timeout=timeout,
         stdout=subprocess.PIPE,
