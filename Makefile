@@ -1,12 +1,13 @@
 # make demo: set up .venv if needed, then run every lesson in order (offline without a key).
 # make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
+# make docker-check: hadolint, then a real docker build and run of the image (CI runs it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint expected clean
+.PHONY: demo test lint expected docker-check clean
 
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
@@ -19,6 +20,10 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Build and run the Docker image for real with a private daemon (needs root; see .ci/docker-check).
+docker-check: $(DEV_STAMP)
+	VENV_BIN=$(CURDIR)/$(BIN) .ci/docker-check
 
 # Rewrite tests/expected/*.txt and the README output blocks from the offline run of
 # each lesson; review the diff after.
