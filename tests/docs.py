@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lessons import LESSONS, ROOT, expected_output
 
-READMES = [ROOT / "README.md"]
+READMES = [ROOT / "README.md", ROOT / "README.ja.md"]
 OUTPUT_BLOCK = re.compile(
     r"(<!-- output: (?P<lesson>[\w.]+) -->\n```text\n)(?P<body>.*?)(```)", re.S
 )
@@ -34,6 +34,11 @@ def lesson_sections(text: str) -> dict[str, str]:
             if heading.startswith("## ") and f"`{lesson}`" in heading:
                 sections[lesson] = part
     return sections
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """Every fenced block as (language, body), in order."""
+    return [(m["lang"], m["body"]) for m in FENCE.finditer(text)]
 
 
 def python_excerpts(section: str) -> list[str]:

@@ -85,8 +85,9 @@ def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
     output = normalise(result.stdout)
     same = sorted if lesson in UNORDERED else (lambda text: text)
     assert same(output.splitlines()) == same(expected_output(lesson).splitlines()), (
-        f"{lesson}: output differs from tests/expected/. If the change is intended, "
-        "run `make expected` and review the diff."
+        f"{lesson}: output differs from tests/expected/{lesson.replace('.py', '.txt')}, which "
+        "README.md and README.ja.md show. If the change is intended, run `make expected` "
+        "and review the diff."
     )
     return output
 

@@ -5,6 +5,7 @@ from docs import (
     READMES,
     appears_verbatim,
     broken_links,
+    fenced_blocks,
     lesson_sections,
     output_blocks,
     python_excerpts,
@@ -45,3 +46,16 @@ def test_offline_notice_shown_is_the_one_lessons_print(readme):
     notice = expected_output(EXISTING[0]).splitlines()[0]
     assert notice.startswith("[offline] ")
     assert f"\n{notice}\n" in readme.read_text(encoding="utf-8")
+
+
+def test_both_editions_show_the_same_code_and_outputs_in_the_same_order():
+    english, japanese = (fenced_blocks(r.read_text(encoding="utf-8")) for r in READMES)
+    assert len(english) == len(japanese), "README.md and README.ja.md differ in block count"
+    for number, (en, ja) in enumerate(zip(english, japanese, strict=True), 1):
+        assert en == ja, f"block {number} differs between README.md and README.ja.md:\n{en[1]}"
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
+def test_editions_link_to_each_other(readme):
+    other = next(r for r in READMES if r != readme)
+    assert f"]({other.name})" in readme.read_text(encoding="utf-8").split("\n## ")[0]
