@@ -41,6 +41,8 @@ class TokenPrinter(BaseCallbackHandler):
         print(f"[on_llm_end] on_llm_new_token was called {len(self.tokens)} times")
 
     def on_llm_error(self, error, **kwargs):
+        if self.tokens:
+            print()  # end the line of tokens the error cut short
         status = getattr(error, "status_code", None)
         print(f"[on_llm_error] {type(error).__name__}{f' (HTTP {status})' if status else ''}")
 

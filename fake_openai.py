@@ -13,7 +13,9 @@ and reports usage like OpenAI: always without streaming, in a last chunk only wh
 stream_options.include_usage is true. A model named "no-such-model" gets OpenAI's 404.
 
 TUTORIAL_OFFLINE_FAULT injects a fault on every request: 401, 404, 429, 500, timeout
-or disconnect. TUTORIAL_TOKEN_DELAY sets the pause between streamed tokens (seconds).
+(never answers), disconnect (hangs up; mid-stream when streaming), malformed (a broken
+JSON body or SSE chunk), or 429-once (only the first request is rate-limited, so the SDK's
+retry succeeds). TUTORIAL_TOKEN_DELAY sets the pause between streamed tokens (seconds).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULT_TOKEN_DELAY = 0.03
-FAULTS = ("401", "404", "429", "500", "timeout", "disconnect")
+FAULTS = ("401", "404", "429", "429-once", "500", "timeout", "disconnect", "malformed")
 UNKNOWN_MODEL = "no-such-model"
 
 _TOKEN = re.compile(r"\s*(?:[A-Za-z0-9_'.]*[A-Za-z0-9_']|\S)")
@@ -193,12 +195,12 @@ def _error(status: int, message: str, kind: str, code: str | None = None) -> tup
     return status, {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def _fault_error(fault: str, request: dict) -> tuple[int, dict] | None:
-    if fault == "401":
+def _fault_error(fault: str, request: dict, key: str) -> tuple[int, dict] | None:
+    if fault == "401":  # OpenAI echoes the start and end of the key it rejected; so do we
         return _error(
             401,
-            "Incorrect API key provided: sk-fake****. You can find your API key "
-            "at https://platform.openai.com/account/api-keys.",
+            f"Incorrect API key provided: {key[:8]}{'*' * 20}{key[-4:]}. You can find your "
+            "API key at https://platform.openai.com/account/api-keys.",
             "invalid_request_error",
             "invalid_api_key",
         )
@@ -242,6 +244,8 @@ class FakeOpenAIServer(ThreadingHTTPServer):
             raise ValueError(f"TUTORIAL_OFFLINE_FAULT must be one of {', '.join(FAULTS)}")
         self.stopping = threading.Event()
         self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+        self.request_count = 0  # chat requests received, retries included
 
     @property
     def base_url(self) -> str:
@@ -300,7 +304,12 @@ class _Handler(BaseHTTPRequestHandler):
                     "invalid_request_error",
                 )
             )
+        with self.server.lock:
+            self.server.request_count += 1
+            attempt = self.server.request_count
         fault = self.server.fault
+        if fault == "429-once":
+            fault = "429" if attempt == 1 else ""
         if fault == "timeout":
             self.server.stopping.wait(120)
             self.close_connection = True
@@ -308,8 +317,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "disconnect" and not request.get("stream"):
             self.close_connection = True
             return
-        if failure := _fault_error(fault, request):
+        key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if failure := _fault_error(fault, request, key):
             return self._json(*failure)
+        if fault == "malformed" and not request.get("stream"):
+            return self._json(200, '{"id": "chatcmpl-broken", "choices": [')
 
         reply = plan_reply(request)
         completion_id = f"chatcmpl-offline{next(self.server.ids)}"
@@ -318,8 +330,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(200, _completion(request, reply, completion_id))
 
-    def _json(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
+    def _json(self, status: int, payload: dict | str) -> None:
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -354,6 +366,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.fault == "disconnect" and n == 2:
                 self.close_connection = True
                 return
+            if self.server.fault == "malformed" and n == 2:
+                self._write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
             time.sleep(self.server.token_delay)
             send({"content": token})
         if call := reply["tool_call"]:

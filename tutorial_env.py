@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import re
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -43,13 +47,32 @@ LESSONS = (
 _server = None
 
 
+class ConfigError(Exception):
+    """A setting the reader must fix before anything can run (exit status 2)."""
+
+
 def load() -> str:
-    """Load .env and choose the backend. Returns "offline" or "online"."""
+    """Load .env, choose the backend, and explain failures briefly. Returns "offline"/"online".
+
+    From here on, an error from the provider or the network ends the lesson with one short
+    message on stderr (exit status 1) instead of a traceback; TUTORIAL_DEBUG=1 shows the
+    traceback too. Ctrl-C exits with 130. A bad setting exits with 2.
+    """
+    sys.excepthook = _explain_and_exit
+    try:
+        return _choose_backend()
+    except ConfigError as error:
+        _exit(2, f"[config] {error}")
+
+
+def _choose_backend() -> str:
     load_dotenv(ROOT / ".env", override=False)
     for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL"):
         if not os.environ.get(name, "").strip():  # an empty line in .env means "not set"
             os.environ.pop(name, None)
     os.environ.setdefault("OPENAI_MODEL", DEFAULT_MODEL)
+    if timeout := os.environ.get("TUTORIAL_TIMEOUT"):
+        _set_default_timeout(_seconds("TUTORIAL_TIMEOUT", timeout))
     key = os.environ.get("OPENAI_API_KEY", "").strip()
     if os.environ.get("TUTORIAL_OFFLINE") == "1":
         reason = "TUTORIAL_OFFLINE=1"
@@ -58,6 +81,8 @@ def load() -> str:
     elif key == PLACEHOLDER_KEY:
         reason = "OPENAI_API_KEY is still the .env.example placeholder, so it was ignored"
     else:
+        for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE"):
+            _check_url(name)
         return "online"
     _start_offline()
     print(
@@ -68,17 +93,188 @@ def load() -> str:
     return "offline"
 
 
+def _check_url(name: str) -> None:
+    url = os.environ.get(name)
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"{name}={url!r} is not a usable URL. Write the whole address, with http:// or "
+            "https:// and the /v1 path, e.g. http://localhost:11434/v1 for Ollama."
+        )
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds, e.g. {name}=30.")
+    return seconds
+
+
+def _set_default_timeout(seconds: float) -> None:
+    """ChatOpenAI waits forever by default; TUTORIAL_TIMEOUT gives it a default timeout."""
+    from langchain_openai import ChatOpenAI
+
+    ChatOpenAI.model_fields["request_timeout"].default = seconds
+    ChatOpenAI.model_rebuild(force=True)
+
+
 def _start_offline() -> None:
     global _server
     from fake_openai import FakeOpenAIServer
 
+    _seconds("TUTORIAL_TOKEN_DELAY", os.environ.get("TUTORIAL_TOKEN_DELAY", "0"))
     if _server is None:
-        _server = FakeOpenAIServer().start()
+        try:
+            _server = FakeOpenAIServer().start()
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     os.environ["OPENAI_BASE_URL"] = _server.base_url
     os.environ["OPENAI_API_KEY"] = "sk-offline-tutorial"
     # LangChain prefers OPENAI_API_BASE over OPENAI_BASE_URL; a proxy would bypass 127.0.0.1.
     for name in ("OPENAI_API_BASE", "OPENAI_PROXY"):
         os.environ.pop(name, None)
+
+
+def mask(text: str) -> str:
+    """Hide the API key, and anything shaped like one, as sk-...WXYZ."""
+    key = os.environ.get("OPENAI_API_KEY", "")
+    if len(key) >= 8:
+        text = text.replace(key, f"{key[:3]}...{key[-4:]}")
+    return _KEY_SHAPE.sub(lambda m: f"{m[0][:3]}...{m[0][-4:]}", text)
+
+
+_KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{8,}")
+
+
+def explain(error: BaseException) -> tuple[int, str] | None:
+    """(exit status, one short message) for errors a reader can hit, else None."""
+    import openai
+
+    if isinstance(error, KeyboardInterrupt):
+        return 130, "Interrupted."
+    request = getattr(error, "request", None)
+    url = str(request.url) if request is not None else _base_url()
+    if isinstance(error, openai.APIStatusError):
+        status = error.status_code
+        if status == 401:
+            key = os.environ.get("OPENAI_API_KEY", "")
+            return 1, (
+                f"HTTP 401 from {url}: the provider rejected OPENAI_API_KEY ({mask(key)}). "
+                "Check the key in .env, or remove it to run offline."
+            )
+        if status == 404:
+            return 1, (
+                f"HTTP 404 from {url}: no model named {_model(request)!r} there. Check "
+                "OPENAI_MODEL, and that OPENAI_BASE_URL ends in /v1."
+            )
+        if status == 429:
+            return 1, (
+                f"HTTP 429 from {url}: rate limit or quota exceeded, still after the SDK's "
+                "retries. Wait a minute, or check the plan behind OPENAI_API_KEY."
+            )
+        if status >= 500:
+            return 1, (
+                f"HTTP {status} from {url}: the provider failed, still after the SDK's retries. "
+                "Try again later, or check OPENAI_BASE_URL."
+            )
+        return 1, (
+            f"HTTP {status} from {url}: {mask(str(error.message))[:200]} "
+            "Check OPENAI_MODEL and OPENAI_BASE_URL."
+        )
+    if isinstance(error, openai.APITimeoutError):
+        return 1, (
+            f"No answer from {url} in time (timeout). Is the server overloaded or asleep? "
+            "Check OPENAI_BASE_URL, or allow longer with TUTORIAL_TIMEOUT."
+        )
+    if isinstance(error, openai.APIConnectionError):
+        cause = _causes(error)
+        if "incomplete" in cause or "without sending complete" in cause:
+            return 1, (
+                f"The connection to {url} dropped in the middle of the answer. Try again; "
+                "if it keeps happening, check the server behind OPENAI_BASE_URL."
+            )
+        return 1, (
+            f"Could not connect to {url} ({_reason(cause)}). Is the server running? "
+            "Check OPENAI_BASE_URL."
+        )
+    if isinstance(error, ValueError) and _raised_in_openai_sdk(error):
+        return 1, (
+            f"The server at {_base_url()} sent a reply that is not valid JSON (a malformed "
+            "response or stream chunk). Check that OPENAI_BASE_URL is an OpenAI-compatible API."
+        )
+    return None
+
+
+def _base_url() -> str:
+    url = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
+    return url or "https://api.openai.com/v1"
+
+
+def _model(request) -> str:
+    try:
+        return json.loads(request.content)["model"]
+    except Exception:  # noqa: BLE001 - any request we cannot read falls back to the setting
+        return os.environ.get("OPENAI_MODEL", DEFAULT_MODEL)
+
+
+def _causes(error: BaseException | None) -> str:
+    """The reprs of an error and everything it was raised from, as one string to search."""
+    chain = []
+    while error is not None and error not in chain:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return " ".join(map(repr, chain))
+
+
+def _reason(cause: str) -> str:
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("Name or service not known", "unknown host name"),
+        ("nodename nor servname", "unknown host name"),
+        ("getaddrinfo", "unknown host name"),
+        ("SSL", "TLS/SSL failed"),
+    ):
+        if needle in cause:
+            return reason
+    return "network error"
+
+
+def _raised_in_openai_sdk(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(f"{os.sep}openai{os.sep}" in frame.filename for frame in frames)
+
+
+def _explain_and_exit(kind, error, tb) -> None:
+    explained = explain(error)
+    if explained is None or os.environ.get("TUTORIAL_DEBUG") == "1":
+        sys.stderr.write(mask("".join(traceback.format_exception(kind, error, tb))))
+    if explained is None:
+        return  # not an error the reader caused: the traceback above is for the author
+    status, message = explained
+    if status != 130:
+        message = f"[error] {message}"
+        if os.environ.get("TUTORIAL_DEBUG") != "1":
+            message += " (TUTORIAL_DEBUG=1 shows the traceback.)"
+    # Start on a fresh line: the error may have cut a line of streamed tokens short.
+    _exit(status, f"\n{message}")
+
+
+def _exit(status: int, message: str) -> None:
+    """Print the message and leave at once with this exit status."""
+    sys.stdout.flush()
+    print(message, file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(status)  # no interpreter shutdown: pool threads and open streams can't hang it
 
 
 def lesson_title(lesson: str) -> str:

@@ -59,3 +59,25 @@ def test_both_editions_show_the_same_code_and_outputs_in_the_same_order():
 def test_editions_link_to_each_other(readme):
     other = next(r for r in READMES if r != readme)
     assert f"]({other.name})" in readme.read_text(encoding="utf-8").split("\n## ")[0]
+
+
+# The start of each failure message tutorial_env prints (tests/test_failures_*.py run them).
+FAILURE_MESSAGES = [
+    "[error] HTTP 401 from <url>: the provider rejected OPENAI_API_KEY",
+    "[error] HTTP 404 from <url>: no model named",
+    "[error] HTTP 429 from <url>: rate limit or quota exceeded, still after the SDK's retries.",
+    "[error] HTTP 500 from <url>: the provider failed, still after the SDK's retries.",
+    "[error] Could not connect to <url> (connection refused).",
+    "[error] No answer from <url> in time (timeout).",
+    "[error] The connection to <url> dropped in the middle of the answer.",
+    "[error] The server at <url> sent a reply that is not valid JSON",
+    "[config] OPENAI_BASE_URL='...' is not a usable URL.",
+    "Interrupted.",
+]
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
+def test_troubleshooting_lists_every_failure_message(readme):
+    text = readme.read_text(encoding="utf-8")
+    for message in FAILURE_MESSAGES:
+        assert f"`{message}" in text, f"{readme.name} does not explain {message!r}"

@@ -1,0 +1,31 @@
+"""Helpers for the failure tests: a planted key, and the check that a failure ends in
+exactly one short message. The faulty_server fixture is in conftest.py."""
+
+import socket
+
+from lessons import offline_env
+
+PLANTED_KEY = "sk-plantedSECRETkey-0123456789abcd"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def online_env(url, **extra):
+    return offline_env(OPENAI_API_KEY=PLANTED_KEY, OPENAI_BASE_URL=url, **extra)
+
+
+def assert_one_message(result, status, *needles):
+    output = result.stdout
+    assert result.returncode == status, output
+    assert "Traceback" not in output
+    message = [line for line in output.splitlines() if line.startswith(("[error]", "[config]"))]
+    assert len(message) == 1, output
+    for needle in needles:
+        assert needle in message[0], message[0]
+    assert PLANTED_KEY not in output
+    assert PLANTED_KEY[:6] not in output and "plantedSECRET" not in output
+    return message[0]

@@ -1,0 +1,47 @@
+"""HTTP errors from the provider end in one short message naming the variable to check,
+exit status 1, no traceback and no API key. Rows of the README's troubleshooting table."""
+
+import pytest
+from failures import PLANTED_KEY, assert_one_message, online_env
+from lessons import offline_env, run_lesson
+
+
+@pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
+def test_invalid_key_names_the_variable_and_masks_the_key(faulty_server):
+    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+    message = assert_one_message(result, 1, "HTTP 401", "OPENAI_API_KEY", "sk-...abcd")
+    assert faulty_server.base_url in message
+
+
+@pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
+def test_debug_shows_the_traceback_but_still_masks_the_key(faulty_server):
+    env = online_env(faulty_server.base_url, TUTORIAL_DEBUG="1")
+    result = run_lesson("callbacks_constructor.py", env=env)
+    assert result.returncode == 1
+    assert "Traceback" in result.stdout and "[error] HTTP 401" in result.stdout
+    assert PLANTED_KEY[:6] not in result.stdout and "plantedSECRET" not in result.stdout
+
+
+def test_unknown_model_names_openai_model():
+    env = offline_env(TUTORIAL_OFFLINE_FAULT="404", OPENAI_MODEL="gpt-nonexistent")
+    result = run_lesson("callbacks_constructor.py", env=env)
+    assert_one_message(result, 1, "HTTP 404", "'gpt-nonexistent'", "OPENAI_MODEL")
+
+
+@pytest.mark.parametrize(
+    ("faulty_server", "status"),
+    [("429", "HTTP 429"), ("500", "HTTP 500")],
+    indirect=["faulty_server"],
+)
+def test_rate_limit_and_server_error_are_retried_then_explained(faulty_server, status):
+    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+    assert_one_message(result, 1, status, "after the SDK's retries")
+    assert faulty_server.request_count == 3  # the first try and the SDK's two retries
+
+
+@pytest.mark.parametrize("faulty_server", ["429-once"], indirect=True)
+def test_a_429_that_clears_on_retry_completes_normally(faulty_server):
+    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+    assert result.returncode == 0, result.stdout
+    assert "[error]" not in result.stdout and "Answer: 2 + 2 = 4." in result.stdout
+    assert faulty_server.request_count == 3  # two model calls, the first one retried once

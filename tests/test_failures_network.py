@@ -1,0 +1,80 @@
+"""Network, stream, configuration and Ctrl-C failures: one short message, the right exit
+status, no traceback. Rows of the README's troubleshooting table."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+from failures import assert_one_message, free_port, online_env
+from lessons import ROOT, check_clean_run, offline_env, run_lesson
+
+
+def test_connection_refused_names_the_url():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = run_lesson("callbacks_constructor.py", env=online_env(url))
+    assert_one_message(
+        result,
+        1,
+        f"Could not connect to {url}/chat/completions",
+        "connection refused",
+        "OPENAI_BASE_URL",
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:11434/v1", "http//127.0.0.1:8000/v1", "http://localhost:port/v1"]
+)
+def test_malformed_base_url_is_a_config_error(url):
+    result = run_lesson("callbacks_constructor.py", env=online_env(url))
+    assert_one_message(result, 2, "OPENAI_BASE_URL", repr(url))
+
+
+def test_bad_tutorial_setting_is_a_config_error():
+    result = run_lesson("callbacks_constructor.py", env=offline_env(TUTORIAL_TIMEOUT="soon"))
+    assert_one_message(result, 2, "TUTORIAL_TIMEOUT")
+
+
+@pytest.mark.parametrize("faulty_server", ["timeout"], indirect=True)
+def test_timeout(faulty_server):
+    env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.3")
+    result = run_lesson("callbacks_constructor.py", env=env)
+    assert_one_message(result, 1, "timeout", "OPENAI_BASE_URL", "TUTORIAL_TIMEOUT")
+
+
+@pytest.mark.parametrize(
+    ("fault", "needle"),
+    [
+        ("disconnect", "dropped in the middle of the answer"),
+        ("malformed", "not valid JSON"),
+    ],
+)
+def test_broken_stream_is_explained_and_the_error_hook_fires(fault, needle):
+    result = run_lesson("custom_callbacks.py", env=offline_env(TUTORIAL_OFFLINE_FAULT=fault))
+    assert_one_message(result, 1, needle, "OPENAI_BASE_URL")
+    assert result.stdout.count("[on_llm_error]") == 1
+
+
+def test_ctrl_c_while_streaming_exits_130_cleanly():
+    lesson = subprocess.Popen(
+        [sys.executable, str(ROOT / "custom_callbacks.py")],
+        cwd=ROOT,
+        env=offline_env(TUTORIAL_TOKEN_DELAY="0.2"),
+        text=True,
+        encoding="utf-8",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    seen = ""
+    while seen.count("|") < 2:  # two tokens have arrived
+        seen += lesson.stdout.read(1)
+    lesson.send_signal(signal.SIGINT)
+    output = seen + lesson.stdout.read()
+    assert lesson.wait(timeout=10) == 130
+    assert output.endswith("\nInterrupted.\n")
+    assert "Traceback" not in output and "[on_llm_error] KeyboardInterrupt" in output
+
+
+def test_offline_run_still_clean_with_the_mechanism_installed():
+    check_clean_run(run_lesson("callbacks_constructor.py"), "callbacks_constructor.py")
