@@ -1,5 +1,6 @@
 # make demo: set up .venv if needed, then run every lesson in order (offline without a key).
 # make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
+# make bench: the benchmark of what a reader waits for, with its budgets.
 # make docker-check: hadolint, then a real docker build and run of the image (CI runs it).
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint expected docker-check clean
+.PHONY: demo test lint expected bench docker-check clean
 
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
@@ -21,6 +22,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Time what a reader waits for and check the budgets; see BENCHMARKS.md.
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/bench.py
+
 # Build and run the Docker image for real with a private daemon (needs root; see .ci/docker-check).
 docker-check: $(DEV_STAMP)
 	VENV_BIN=$(CURDIR)/$(BIN) .ci/docker-check
@@ -31,13 +36,19 @@ expected: $(STAMP)
 	$(BIN)/python tests/lessons.py
 	$(BIN)/python tests/docs.py
 
-$(STAMP): requirements.txt
+# Setup installs uv (pinned in requirements-setup.txt) into .venv, then uv installs the exact
+# pins: several times faster than pip from nothing (BENCHMARKS.md). The result is a plain venv.
+UV := $(BIN)/uv pip install --quiet --compile-bytecode --system-certs --python $(BIN)/python
+
+$(STAMP): requirements.txt requirements-setup.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-setup.txt
+	$(UV) -r requirements.txt
 	touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(UV) -r requirements-dev.txt
 	touch $@
 
 clean:

@@ -269,6 +269,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: don't delay
     server: FakeOpenAIServer
 
     def log_message(self, format, *args):  # keep the lesson output clean

@@ -22,6 +22,7 @@ import ast
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
 import traceback
@@ -285,19 +286,50 @@ def lesson_title(lesson: str) -> str:
 
 def tour() -> int:
     """Run every lesson that exists, in order, each under a numbered header."""
+    run = _run_forked if hasattr(os, "fork") else _run_subprocess
+    if run is _run_forked:
+        import langchain_openai  # noqa: F401 - paid once here, shared by every forked lesson
     failed = []
     for number, lesson in enumerate(LESSONS, 1):
         if not (ROOT / lesson).exists():
             continue
         header = f"[{number}/{len(LESSONS)}] {lesson}: {lesson_title(lesson)}"
         print(f"\n{'=' * len(header)}\n{header}\n{'=' * len(header)}", flush=True)
-        if subprocess.run([sys.executable, lesson], cwd=ROOT).returncode != 0:
+        if run(ROOT / lesson) != 0:
             failed.append(lesson)
     if failed:
         print(f"\nThese lessons failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     print("\nTour complete.")
     return 0
+
+
+def _run_subprocess(path: Path) -> int:
+    return subprocess.run([sys.executable, str(path)]).returncode
+
+
+def _run_forked(path: Path) -> int:
+    """`python <lesson>` in a fork of this process, which has already paid for the imports.
+
+    The child is a fresh copy: no server, no event loop, no handlers yet. It runs the lesson
+    as __main__, exactly as the interpreter would, including the lesson's own excepthook.
+    """
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            sys.argv, sys.path[0] = [str(path)], str(ROOT)
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught error
+            sys.excepthook(*sys.exc_info())
+            status = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def serve(port: int) -> int:

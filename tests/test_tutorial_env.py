@@ -1,12 +1,13 @@
 """Backend choice, the standalone fake server, and the tour headers."""
 
+import re
 import signal
 import socket
 import subprocess
 import sys
 
 import pytest
-from lessons import ROOT, expected_output, normalise, offline_env, run_lesson
+from lessons import ROOT, UNORDERED, expected_output, normalise, offline_env, run_lesson
 
 import tutorial_env
 
@@ -83,3 +84,30 @@ def test_lesson_against_standalone_server_prints_the_same_lesson():
 def test_every_lesson_has_a_docstring_title_for_the_tour(lesson):
     title = tutorial_env.lesson_title(lesson)
     assert title and title != lesson and len(title) < 80
+
+
+def test_tour_runs_every_lesson_with_the_output_it_has_on_its_own(tmp_path):
+    """The tour forks each lesson from one warm interpreter; each must print what it prints
+    when run alone (and what the README shows)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial_env", "tour"],
+        cwd=tmp_path,
+        text=True,
+        env=offline_env(PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        encoding="utf-8",
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.rstrip().endswith("Tour complete.")
+    parts = re.split(r"^=+\n\[\d/8\] ([\w.]+): .*\n=+\n", result.stdout, flags=re.M)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    lessons = [name for name in tutorial_env.LESSONS if (ROOT / name).exists()]
+    assert list(sections) == lessons
+    for lesson, output in sections.items():
+        shown = normalise(output.replace("\nTour complete.", "")).splitlines()
+        expected = expected_output(lesson).splitlines()
+        if lesson in UNORDERED:
+            shown, expected = sorted(shown), sorted(expected)
+        assert shown == expected, f"{lesson} prints differently inside the tour"

@@ -1,0 +1,270 @@
+"""What a reader waits for, measured on this machine: `make bench`.
+
+Prints a table and writes the same figures to bench/results.json. Budgets (issue 8):
+  * each lesson, minus its deliberate waits      <= 1.25 x the import floor
+  * first offline token after the request        <= 100 ms
+  * `make test` with .venv in place               <= 30 s
+  * the tour, minus its deliberate waits          <= 8 x the import floor
+Deliberate waits are the streamed-token delays (removed by running with
+TUTORIAL_TOKEN_DELAY=0) and the sleeps a lesson makes on purpose (DELIBERATE_SLEEPS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from lessons import offline_env  # noqa: E402
+
+from tutorial_env import LESSONS  # noqa: E402
+
+PYTHON = sys.executable
+FLOOR_IMPORT = "import langchain_openai, langchain_core.callbacks"
+# Sleeps on a lesson's critical path, as expressions of the lesson's own constants. Lesson 5's
+# model calls (START_SLEEP + END_SLEEP each) run inside its countdown, so the countdown counts.
+DELIBERATE_SLEEPS = {"callbacks_async.py": "TICKS * TICK"}
+FIRST_TOKEN = """
+import json, time, os, tutorial_env
+tutorial_env.load()
+from langchain_openai import ChatOpenAI
+llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"])
+asked = time.perf_counter()
+for chunk in llm.stream("Tell me a joke"):
+    if chunk.content:
+        print(json.dumps({"after_request": time.perf_counter() - asked, "at": time.time()}))
+        break
+"""
+
+
+def timed(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def repeat(runs: int, measure) -> dict:
+    values = [measure() for _ in range(runs)]
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": runs,
+    }
+
+
+def lesson_sleeps(lesson: str) -> float:
+    expression = DELIBERATE_SLEEPS.get(lesson)
+    if not expression:
+        return 0.0
+    tree = ast.parse((ROOT / lesson).read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    return float(eval(expression, {}, constants))  # noqa: S307 - our own constant expression
+
+
+def first_token(env: dict) -> dict:
+    start = time.time()
+    output = subprocess.run(
+        [PYTHON, "-c", FIRST_TOKEN], cwd=ROOT, env=env, text=True, capture_output=True, check=True
+    ).stdout
+    figures = json.loads(output)
+    return {"after_request": figures["after_request"], "from_start": figures["at"] - start}
+
+
+def setup_from_nothing(installer: str) -> dict:
+    """A fresh venv with requirements.txt installed, by pip or as the Makefile does with uv,
+    with empty download caches, and the venv's size."""
+    with tempfile.TemporaryDirectory() as folder:
+        venv, python = Path(folder) / "venv", Path(folder) / "venv" / "bin" / "python"
+        env = dict(os.environ, UV_CACHE_DIR=str(Path(folder) / "uv-cache"))
+        pip = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+        ]
+        start = time.perf_counter()
+        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+        if installer == "pip":
+            subprocess.run(
+                [*pip, "-r", str(ROOT / "requirements.txt")], check=True, capture_output=True
+            )
+        else:
+            subprocess.run(
+                [*pip, "-r", str(ROOT / "requirements-setup.txt")], check=True, capture_output=True
+            )
+            subprocess.run(
+                [
+                    str(venv / "bin" / "uv"),
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--system-certs",
+                    "--python",
+                    str(python),
+                    "-r",
+                    str(ROOT / "requirements.txt"),
+                ],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
+        elapsed = time.perf_counter() - start
+        size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+    return {"seconds": elapsed, "megabytes": size / 2**20}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="repetitions per figure")
+    parser.add_argument("--skip-setup", action="store_true", help="skip the fresh-venv installs")
+    args = parser.parse_args()
+    reader = offline_env(PYTHONUNBUFFERED="1")
+    reader.pop("TUTORIAL_TOKEN_DELAY")  # the reader's default per-token delay
+    no_delay = offline_env()
+    logs = tempfile.mkdtemp(prefix="bench-logs-")
+    reader["TUTORIAL_LOG_DIR"] = no_delay["TUTORIAL_LOG_DIR"] = logs
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        }
+    }
+
+    floor = repeat(args.runs + 2, lambda: timed([PYTHON, "-c", FLOOR_IMPORT]))
+    results["import_floor"] = floor
+    lessons = {}
+    for lesson in (name for name in LESSONS if (ROOT / name).exists()):
+        wall = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], reader))
+        bare = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], no_delay))
+        net = bare["median"] - lesson_sleeps(lesson)
+        lessons[lesson] = {
+            "wall": wall,
+            "without_token_delay": bare,
+            "deliberate_sleeps": lesson_sleeps(lesson),
+            "net": net,
+            "net_over_floor": net / floor["median"],
+        }
+    results["lessons"] = lessons
+
+    tokens = [first_token(reader) for _ in range(args.runs + 2)]
+    results["first_token"] = {
+        key: {
+            "median": statistics.median(t[key] for t in tokens),
+            "min": min(t[key] for t in tokens),
+            "max": max(t[key] for t in tokens),
+        }
+        for key in ("after_request", "from_start")
+    }
+
+    tour = [PYTHON, "-m", "tutorial_env", "tour"]
+    tour_wall = repeat(args.runs, lambda: timed(tour, reader))
+    tour_bare = repeat(args.runs, lambda: timed(tour, no_delay))
+    sleeps = sum(map(lesson_sleeps, lessons))
+    results["tour"] = {
+        "wall": tour_wall,
+        "without_token_delay": tour_bare,
+        "deliberate_sleeps": sleeps,
+        "net": tour_bare["median"] - sleeps,
+        "net_over_floor": (tour_bare["median"] - sleeps) / floor["median"],
+    }
+
+    results["make_test"] = repeat(max(1, args.runs - 1), lambda: timed(["make", "test"]))
+    if not args.skip_setup:
+        results["setup"] = {
+            name: setup_from_nothing(name)
+            for name in ("pip", "uv")
+            if name == "pip" or shutil.which("uv") or (Path(PYTHON).parent / "uv").exists()
+        }
+
+    budgets = {
+        "every lesson net <= 1.25 x floor": all(
+            v["net_over_floor"] <= 1.25 for v in lessons.values()
+        ),
+        "first token <= 100 ms after request": results["first_token"]["after_request"]["median"]
+        <= 0.100,
+        "make test <= 30 s": results["make_test"]["median"] <= 30,
+        "tour net <= 8 x floor": results["tour"]["net_over_floor"] <= 8,
+    }
+    results["budgets"] = budgets
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(logs, ignore_errors=True)
+    print_table(results)
+    print(f"\nFigures written to {out.relative_to(ROOT)}")
+    return 0 if all(budgets.values()) else 1
+
+
+def spread(figure: dict) -> str:
+    return f"{figure['median']:6.2f} s  ({figure['min']:.2f}-{figure['max']:.2f})"
+
+
+def print_table(r: dict) -> None:
+    floor = r["import_floor"]["median"]
+    print(
+        f"\nMachine: {r['machine']['platform']}, {r['machine']['cpus']} cpus, "
+        f"Python {r['machine']['python']}"
+    )
+    print(f"Import floor ({FLOOR_IMPORT}): {spread(r['import_floor'])}\n")
+    print(
+        f"{'lesson':<28}{'wall (reader)':>26}{'no token delay':>26}{'sleeps':>8}"
+        f"{'net':>8}{'net/floor':>11}"
+    )
+    for name, v in r["lessons"].items():
+        print(
+            f"{name:<28}{spread(v['wall']):>26}{spread(v['without_token_delay']):>26}"
+            f"{v['deliberate_sleeps']:>7.2f}s{v['net']:>7.2f}s{v['net_over_floor']:>10.2f}x"
+        )
+    t = r["tour"]
+    print(
+        f"{'the whole tour':<28}{spread(t['wall']):>26}{spread(t['without_token_delay']):>26}"
+        f"{t['deliberate_sleeps']:>7.2f}s{t['net']:>7.2f}s{t['net_over_floor']:>10.2f}x"
+    )
+    ft = r["first_token"]
+    print(
+        f"\nFirst streamed token, offline: {ft['after_request']['median'] * 1000:.0f} ms after "
+        f"the request ({ft['after_request']['min'] * 1000:.0f}-"
+        f"{ft['after_request']['max'] * 1000:.0f}), {ft['from_start']['median']:.2f} s "
+        "after the process started"
+    )
+    print(f"make test (.venv in place): {spread(r['make_test'])}")
+    for name, s in r.get("setup", {}).items():
+        print(
+            f"Setup from nothing with {name}: {s['seconds']:.1f} s, .venv {s['megabytes']:.0f} MB"
+        )
+    print("\nBudgets:")
+    for budget, ok in r["budgets"].items():
+        print(f"  {'ok  ' if ok else 'FAIL'} {budget}")
+    print(f"  (floor {floor:.2f} s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
