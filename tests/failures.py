@@ -1,17 +1,9 @@
 """Helpers for the failure tests: a planted key, and the check that a failure ends in
 exactly one short message. The faulty_server fixture is in conftest.py."""
 
-import socket
-
 from lessons import offline_env
 
 PLANTED_KEY = "sk-plantedSECRETkey-0123456789abcd"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def online_env(url, **extra):

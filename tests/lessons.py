@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,17 @@ def run_lesson(
         text=True,
         encoding="utf-8",
     )
+
+
+def section(output: str, number: int) -> str:
+    """The part of a lesson's output under its "== <number>. ..." heading."""
+    return output.split(f"== {number}.")[1].split("\n== ")[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def normalise(output: str) -> str:

@@ -3,7 +3,7 @@ import json
 import re
 
 import pytest
-from lessons import ROOT, check_clean_run, run_lesson
+from lessons import ROOT, check_clean_run, run_lesson, section
 
 LESSON = "callbacks_custom_events.py"
 
@@ -11,10 +11,6 @@ LESSON = "callbacks_custom_events.py"
 @pytest.fixture(scope="module")
 def output():
     return check_clean_run(run_lesson(LESSON), LESSON)
-
-
-def section(output, number):
-    return output.split(f"== {number}.")[1].split("\n== ")[0]
 
 
 def case_report_in_lesson():

@@ -1,5 +1,5 @@
 import pytest
-from lessons import check_clean_run, run_lesson
+from lessons import check_clean_run, run_lesson, section
 
 LESSON = "callbacks_runtime.py"
 
@@ -7,10 +7,6 @@ LESSON = "callbacks_runtime.py"
 @pytest.fixture(scope="module")
 def output():
     return check_clean_run(run_lesson(LESSON), LESSON)
-
-
-def section(output, number):
-    return output.split(f"== {number}.")[1].split("\n== ")[0]
 
 
 def test_runs_offline_and_matches_expected(output):

@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from lessons import check_clean_run, run_lesson
+from lessons import check_clean_run, run_lesson, section
 
 LESSON = "custom_callbacks.py"
 
@@ -9,10 +9,6 @@ LESSON = "custom_callbacks.py"
 @pytest.fixture(scope="module")
 def output():
     return check_clean_run(run_lesson(LESSON), LESSON)
-
-
-def section(output, number):
-    return output.split(f"== {number}.")[1].split("\n== ")[0]
 
 
 def returned(part):

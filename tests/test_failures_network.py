@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from failures import assert_one_message, free_port, online_env
-from lessons import ROOT, check_clean_run, offline_env, run_lesson
+from failures import assert_one_message, online_env
+from lessons import ROOT, check_clean_run, free_port, offline_env, run_lesson
 
 
 def test_connection_refused_names_the_url():

@@ -2,12 +2,19 @@
 
 import re
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
-from lessons import ROOT, UNORDERED, expected_output, normalise, offline_env, run_lesson
+from lessons import (
+    ROOT,
+    UNORDERED,
+    expected_output,
+    free_port,
+    normalise,
+    offline_env,
+    run_lesson,
+)
 
 import tutorial_env
 
@@ -49,12 +56,6 @@ def test_tutorial_offline_wins_over_a_key():
     result = probe(OPENAI_API_KEY="sk-test-not-real", TUTORIAL_OFFLINE="1")
     assert result.stdout.startswith("offline")
     assert result.stderr.startswith("[offline] TUTORIAL_OFFLINE=1")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_lesson_against_standalone_server_prints_the_same_lesson():
