@@ -22,10 +22,17 @@ def test_debug_shows_the_traceback_but_still_masks_the_key(faulty_server):
     assert PLANTED_KEY[:6] not in result.stdout and "plantedSECRET" not in result.stdout
 
 
-def test_unknown_model_names_openai_model():
-    env = offline_env(TUTORIAL_OFFLINE_FAULT="404", OPENAI_MODEL="gpt-nonexistent")
+@pytest.mark.parametrize("faulty_server", ["404"], indirect=True)
+def test_unknown_model_names_openai_model(faulty_server):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL="gpt-nonexistent")
     result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, "HTTP 404", "'gpt-nonexistent'", "OPENAI_MODEL")
+
+
+def test_offline_fault_injection_reaches_the_built_in_model():
+    env = offline_env(TUTORIAL_OFFLINE_FAULT="404")
+    result = run_lesson("callbacks_constructor.py", env=env)
+    assert_one_message(result, 1, "HTTP 404", "'gpt-4o-mini'", "OPENAI_MODEL")
 
 
 @pytest.mark.parametrize(

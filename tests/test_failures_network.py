@@ -43,14 +43,15 @@ def test_timeout(faulty_server):
 
 
 @pytest.mark.parametrize(
-    ("fault", "needle"),
+    ("faulty_server", "needle"),
     [
         ("disconnect", "dropped in the middle of the answer"),
         ("malformed", "not valid JSON"),
     ],
+    indirect=["faulty_server"],
 )
-def test_broken_stream_is_explained_and_the_error_hook_fires(fault, needle):
-    result = run_lesson("custom_callbacks.py", env=offline_env(TUTORIAL_OFFLINE_FAULT=fault))
+def test_broken_stream_is_explained_and_the_error_hook_fires(faulty_server, needle):
+    result = run_lesson("custom_callbacks.py", env=online_env(faulty_server.base_url))
     assert_one_message(result, 1, needle, "OPENAI_BASE_URL")
     assert result.stdout.count("[on_llm_error]") == 1
 
