@@ -237,7 +237,13 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     ):
         super().__init__(("127.0.0.1", port), _Handler)
         if token_delay is None:
-            token_delay = float(os.environ.get("TUTORIAL_TOKEN_DELAY", DEFAULT_TOKEN_DELAY))
+            setting = os.environ.get("TUTORIAL_TOKEN_DELAY", str(DEFAULT_TOKEN_DELAY))
+            try:
+                token_delay = float(setting)
+            except ValueError:
+                token_delay = -1.0
+            if token_delay < 0:
+                raise ValueError(f"TUTORIAL_TOKEN_DELAY={setting!r} must be a number of seconds")
         self.token_delay = token_delay
         self.fault = fault if fault is not None else os.environ.get("TUTORIAL_OFFLINE_FAULT", "")
         if self.fault and self.fault not in FAULTS:

@@ -133,7 +133,6 @@ def _start_offline() -> None:
     global _server
     from fake_openai import FakeOpenAIServer
 
-    _seconds("TUTORIAL_TOKEN_DELAY", os.environ.get("TUTORIAL_TOKEN_DELAY", "0"))
     if _server is None:
         try:
             _server = FakeOpenAIServer().start()
@@ -335,7 +334,11 @@ def _run_forked(path: Path) -> int:
 def serve(port: int) -> int:
     from fake_openai import FakeOpenAIServer
 
-    server = FakeOpenAIServer(port)
+    try:
+        server = FakeOpenAIServer(port)
+    except ValueError as error:  # a bad TUTORIAL_* setting
+        print(f"[config] {error}", file=sys.stderr)
+        return 2
     print(
         f"Fake OpenAI-compatible server on {server.base_url} (Ctrl-C to stop).\n"
         f"In another shell:  OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=anything "

@@ -162,7 +162,7 @@ def main() -> int:
     floor = repeat(args.runs + 2, lambda: timed([PYTHON, "-c", FLOOR_IMPORT]))
     results["import_floor"] = floor
     lessons = {}
-    for lesson in (name for name in LESSONS if (ROOT / name).exists()):
+    for lesson in LESSONS:
         wall = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], reader))
         bare = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], no_delay))
         net = bare["median"] - lesson_sleeps(lesson)
@@ -199,11 +199,7 @@ def main() -> int:
 
     results["make_test"] = repeat(max(1, args.runs - 1), lambda: timed(["make", "test"]))
     if not args.skip_setup:
-        results["setup"] = {
-            name: setup_from_nothing(name)
-            for name in ("pip", "uv")
-            if name == "pip" or shutil.which("uv") or (Path(PYTHON).parent / "uv").exists()
-        }
+        results["setup"] = {name: setup_from_nothing(name) for name in ("pip", "uv")}
 
     budgets = {
         "every lesson net <= 1.25 x floor": all(

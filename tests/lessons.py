@@ -89,14 +89,19 @@ def expected_output(lesson: str) -> str:
     return (EXPECTED / lesson.replace(".py", ".txt")).read_text(encoding="utf-8")
 
 
+def matches_expected(output: str, lesson: str) -> bool:
+    """Normalised output equals tests/expected/<lesson>.txt (as a multiset if UNORDERED)."""
+    same = sorted if lesson in UNORDERED else list
+    return same(output.splitlines()) == same(expected_output(lesson).splitlines())
+
+
 def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
     """The three checks every lesson run gets. Returns the normalised output."""
     assert result.returncode == 0, f"{lesson} exited {result.returncode}:\n{result.stdout}"
     errors = CALLBACK_ERROR.findall(result.stdout)
     assert not errors, f"{lesson}: a handler raised, and LangChain only logged it: {errors}"
     output = normalise(result.stdout)
-    same = sorted if lesson in UNORDERED else (lambda text: text)
-    assert same(output.splitlines()) == same(expected_output(lesson).splitlines()), (
+    assert matches_expected(output, lesson), (
         f"{lesson}: output differs from tests/expected/{lesson.replace('.py', '.txt')}, which "
         "README.md and README.ja.md show. If the change is intended, run `make expected` "
         "and review the diff."
@@ -121,4 +126,4 @@ def update(lessons: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(update(sys.argv[1:] or [name for name in LESSONS if (ROOT / name).exists()]))
+    sys.exit(update(sys.argv[1:] or list(LESSONS)))
