@@ -4,7 +4,8 @@ An `AsyncCallbackHandler` runs its hooks as coroutines on the event loop, so its
 `await asyncio.sleep(...)` lets other tasks run meanwhile. A plain sync handler given to an
 async call runs in the loop's thread pool instead, off the loop. Two model calls and a
 countdown run together under `asyncio.gather`; the countdown keeps ticking throughout.
-How-to: https://python.langchain.com/docs/how_to/callbacks_async/
+Reference: https://reference.langchain.com/python/langchain-core/callbacks/base/AsyncCallbackHandler
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/callbacks_async/
 
 Run: python callbacks_async.py
 """

@@ -3,7 +3,8 @@
 `chain.with_config(callbacks=[handler])` returns a new runnable that carries the handler,
 so each invoke fires it without passing config again. A runtime handler given to the same
 invoke is added to it: both fire. The trap: `with_config` must come after `bind_tools`.
-How-to: https://python.langchain.com/docs/how_to/callbacks_attach/
+Reference: https://reference.langchain.com/python/langchain-core/runnables/base/Runnable/with_config
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/callbacks_attach/
 
 Run: python callbacks_attach.py
 """

@@ -4,7 +4,8 @@
 model's own run: `on_chat_model_start` and `on_llm_end`. Put the model in a chain and the
 handler still never hears `on_chain_start` or `on_chain_end`. A runtime handler passed to
 the same invoke sees the whole chain. This lesson runs both side by side.
-How-to: https://python.langchain.com/docs/how_to/callbacks_constructor/
+Reference: https://reference.langchain.com/python/langchain-core/language_models/base/BaseLanguageModel/callbacks
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/callbacks_constructor/
 
 Run: python callbacks_constructor.py
 """

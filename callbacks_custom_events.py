@@ -4,7 +4,8 @@
 with any data from inside a running step. `astream_events(version="v2")` yields it as an
 `on_custom_event`, and a handler receives it in its `on_custom_event` hook. Inside a chain
 that calls the chat model, your events and the model's events arrive in one stream.
-How-to: https://python.langchain.com/docs/how_to/callbacks_custom_events/
+Reference: https://reference.langchain.com/python/langchain-core/callbacks/manager/adispatch_custom_event
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/callbacks_custom_events/
 
 Run: python callbacks_custom_events.py
 """

@@ -2,9 +2,10 @@
 
 `config={"callbacks": [handler]}` on one call hands the handler to every run inside that
 call: the prompt, the chat model, the output parser, and a tool the model asks for. The
-tags, metadata and run_name in the same config arrive in the handler too. The next call
-without the config fires nothing.
-How-to: https://python.langchain.com/docs/how_to/callbacks_runtime/
+tags and metadata in the same config reach every one of those runs; run_name names only
+the run you invoke. The next call without the config fires nothing.
+Docs: https://docs.langchain.com/oss/python/langchain/models#invocation-config
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/callbacks_runtime/
 
 Run: python callbacks_runtime.py
 """
@@ -26,19 +27,19 @@ class RunTreePrinter(BaseCallbackHandler):
     """Prints every run as it starts and ends, indented under its parent run."""
 
     def __init__(self):
-        self.runs = {}  # run_id -> (name, depth)
+        self.runs = {}  # run_id -> (name, depth, tags, metadata)
         self.events = 0
 
     def _start(self, hook, name, run_id, parent_run_id, kwargs):
         depth = self.runs[parent_run_id][1] + 1 if parent_run_id in self.runs else 0
-        self.runs[run_id] = (name, depth)
         self.events += 1
         # LangChain adds its own ls_* and lc_* metadata keys; show only ours.
         metadata = {k: v for k, v in kwargs["metadata"].items() if not k.startswith(("ls_", "lc_"))}
+        self.runs[run_id] = (name, depth, kwargs["tags"], metadata)
         print(f"{'  ' * depth}{hook}: {name}  tags={kwargs['tags']} metadata={metadata}")
 
     def _end(self, hook, run_id, output):
-        name, depth = self.runs[run_id]
+        name, depth, _, _ = self.runs[run_id]
         self.events += 1
         print(f"{'  ' * depth}{hook}: {name} -> {output!r}")
 
@@ -89,7 +90,12 @@ def main():
         ChatPromptTemplate.from_template("Tell me a joke about {topic}") | llm | StrOutputParser()
     )
     answer = chain.invoke({"topic": "parrots"}, config=config)
-    print(f"Answer: {answer}\n")
+    print(f"Answer: {answer}")
+    runs = list(handler.runs.values())
+    print(f"run_name named only the run you invoked: {runs[0][0]}. Its children kept their")
+    print(f"own names: {', '.join(name for name, *_ in runs[1:])}.")
+    reached = sum("lesson-1" in tags and meta == {"user": "ada"} for *_, tags, meta in runs)
+    print(f"tags and metadata reached {reached} of the {len(runs)} runs.\n")
 
     print("== 2. The same config reaches a tool that the model asks for ==")
     tool_chain = (

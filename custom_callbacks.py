@@ -2,9 +2,11 @@
 
 A `BaseCallbackHandler` subclass overrides only the hooks it needs. With
 `ChatOpenAI(streaming=True)`, `on_llm_new_token` fires once per token as it arrives;
-without it, no token events fire, yet `invoke` still returns the whole message. When the
-model call fails, `on_llm_error` and `on_chain_error` fire before the exception reaches you.
-How-to: https://python.langchain.com/docs/how_to/custom_callbacks/
+without it, `invoke` fires no token events yet still returns the whole message, and a
+streaming consumer such as `chain.stream()` makes the model stream anyway. When the model
+call fails, `on_llm_error` and `on_chain_error` fire before the exception reaches you.
+Reference: https://reference.langchain.com/python/langchain-core/callbacks/base/BaseCallbackHandler
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/custom_callbacks/
 
 Run: python custom_callbacks.py
 """
@@ -60,14 +62,18 @@ def main():
     message = chain.invoke({"animal": "cats"})
     print(f"invoke returned: {message.content}\n")
 
-    print("== 2. Without streaming=True: no token events, the same whole message ==")
-    quiet = TokenPrinter()
-    chain = prompt | ChatOpenAI(model=model, callbacks=[quiet])
+    print("== 2. Without streaming=True: invoke fires no token events, same whole message ==")
+    chain = prompt | ChatOpenAI(model=model, callbacks=[TokenPrinter()])
     message = chain.invoke({"animal": "cats"})
     print(f"invoke returned: {message.content}\n")
 
-    print("== 3. A failing model call: the error hooks fire, then the exception arrives ==")
-    # Every provider rejects an unknown model, the offline one included (HTTP 404).
+    print("== 3. The same chain, consumed with chain.stream(): the model streams anyway ==")
+    chunks = list(chain.stream({"animal": "cats"}))
+    print(f"stream() yielded {len(chunks)} chunks\n")
+
+    print("== 4. A failing model call: the error hooks fire, then the exception arrives ==")
+    # Every provider rejects an unknown model: OpenAI and the offline model with HTTP 404,
+    # DeepSeek with 400. Both are APIStatusErrors.
     broken = prompt | ChatOpenAI(model="no-such-model", max_retries=0)
     try:
         broken.invoke({"animal": "cats"}, config={"callbacks": [TokenPrinter()]})

@@ -10,12 +10,14 @@ real ChatOpenAI -> openai SDK -> HTTP -> SSE path. Replies are deterministic:
 
 It honours max_tokens / max_completion_tokens (finish_reason "length"), echoes the model
 and reports usage like OpenAI: always without streaming, in a last chunk only when
-stream_options.include_usage is true. A model named "no-such-model" gets OpenAI's 404.
+stream_options.include_usage is true. A model named "no-such-model" gets OpenAI's 404, or
+with unknown_model_status=400 DeepSeek's 400 "Model Not Exist".
 
 TUTORIAL_OFFLINE_FAULT injects a fault on every request: 401, 404, 429, 500, timeout
-(never answers), disconnect (hangs up; mid-stream when streaming), malformed (a broken
-JSON body or SSE chunk), or 429-once (only the first request is rate-limited, so the SDK's
-retry succeeds). TUTORIAL_TOKEN_DELAY sets the pause between streamed tokens (seconds).
+(never answers), disconnect (hangs up; mid-stream when streaming), stall (a stream goes
+silent after two tokens; without streaming, like timeout), malformed (a broken JSON body or
+SSE chunk), or 429-once (only the first request is rate-limited, so the SDK's retry
+succeeds). TUTORIAL_TOKEN_DELAY sets the pause between streamed tokens (seconds).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULT_TOKEN_DELAY = 0.03
-FAULTS = ("401", "404", "429", "429-once", "500", "timeout", "disconnect", "malformed")
+FAULTS = ("401", "404", "429", "429-once", "500", "timeout", "disconnect", "stall", "malformed")
 UNKNOWN_MODEL = "no-such-model"
 
 _TOKEN = re.compile(r"\s*(?:[A-Za-z0-9_'.]*[A-Za-z0-9_']|\S)")
@@ -195,7 +197,9 @@ def _error(status: int, message: str, kind: str, code: str | None = None) -> tup
     return status, {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def _fault_error(fault: str, request: dict, key: str) -> tuple[int, dict] | None:
+def _fault_error(
+    fault: str, request: dict, key: str, unknown_model_status: int
+) -> tuple[int, dict] | None:
     if fault == "401":  # OpenAI echoes the start and end of the key it rejected; so do we
         return _error(
             401,
@@ -204,6 +208,8 @@ def _fault_error(fault: str, request: dict, key: str) -> tuple[int, dict] | None
             "invalid_request_error",
             "invalid_api_key",
         )
+    if request.get("model") == UNKNOWN_MODEL and unknown_model_status == 400:  # as DeepSeek
+        return _error(400, "Model Not Exist", "invalid_request_error", "invalid_request_error")
     if fault == "404" or request.get("model") == UNKNOWN_MODEL:
         return _error(
             404,
@@ -233,7 +239,12 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, port: int = 0, *, token_delay: float | None = None, fault: str | None = None
+        self,
+        port: int = 0,
+        *,
+        token_delay: float | None = None,
+        fault: str | None = None,
+        unknown_model_status: int = 404,
     ):
         super().__init__(("127.0.0.1", port), _Handler)
         if token_delay is None:
@@ -248,6 +259,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.fault = fault if fault is not None else os.environ.get("TUTORIAL_OFFLINE_FAULT", "")
         if self.fault and self.fault not in FAULTS:
             raise ValueError(f"TUTORIAL_OFFLINE_FAULT must be one of {', '.join(FAULTS)}")
+        self.unknown_model_status = unknown_model_status
         self.stopping = threading.Event()
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
@@ -317,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.server.fault
         if fault == "429-once":
             fault = "429" if attempt == 1 else ""
-        if fault == "timeout":
+        if fault == "timeout" or (fault == "stall" and not request.get("stream")):
             self.server.stopping.wait(120)
             self.close_connection = True
             return
@@ -325,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        if failure := _fault_error(fault, request, key):
+        if failure := _fault_error(fault, request, key, self.server.unknown_model_status):
             return self._json(*failure)
         if fault == "malformed" and not request.get("stream"):
             return self._json(200, '{"id": "chatcmpl-broken", "choices": [')
@@ -371,6 +383,10 @@ class _Handler(BaseHTTPRequestHandler):
         send({"role": "assistant", "content": "" if not reply["tool_call"] else None})
         for n, token in enumerate(reply["tokens"]):
             if self.server.fault == "disconnect" and n == 2:
+                self.close_connection = True
+                return
+            if self.server.fault == "stall" and n == 2:
+                self.server.stopping.wait(120)
                 self.close_connection = True
                 return
             if self.server.fault == "malformed" and n == 2:

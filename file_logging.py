@@ -2,8 +2,8 @@
 
 `FileCallbackHandler` writes the same "Entering new ... chain" lines to a file that
 `StdOutCallbackHandler` prints on screen. A small custom handler feeds loguru, which
-writes levelled, coloured lines safely from many threads; ansi2html turns that coloured
-log into a web page. Twenty concurrent invocations share the same logs.
+writes levelled, coloured lines, whole even when many threads log at once; ansi2html turns
+that coloured log into a web page. Twenty concurrent invocations share the same logs.
 Reference: https://reference.langchain.com/python/langchain-core/callbacks/file/FileCallbackHandler
 
 Run: python file_logging.py   (files go to ./logs, or to $TUTORIAL_LOG_DIR)
@@ -60,7 +60,7 @@ def main():
         event_log,
         mode="w",  # a fresh file each run
         encoding="utf-8",
-        enqueue=True,  # one writer thread: lines from many threads never mix
+        enqueue=True,  # a log call returns at once; a writer thread does the disk I/O
         colorize=True,
         format="<green>{time:HH:mm:ss.SSS}</green> | <level>{level: <7}</level> | {message}",
         level="DEBUG",

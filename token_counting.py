@@ -4,7 +4,9 @@
 every call made inside its `with` block, including calls in tasks created there.
 `get_openai_callback` (langchain-community) also prices them from its OpenAI price table.
 Streaming counts only when usage is requested, and a task created earlier is not counted.
-How-to: https://python.langchain.com/docs/how_to/chat_token_usage_tracking/
+Docs: https://docs.langchain.com/oss/python/langchain/models#token-usage
+Reference: https://reference.langchain.com/python/langchain-core/callbacks/usage
+Archived v0.3 how-to: https://python.langchain.com/docs/how_to/chat_token_usage_tracking/
 
 Run: python token_counting.py
 """
@@ -75,8 +77,8 @@ async def main():
         "".join(chunk.content for chunk in llm.stream(QUESTION))
     report(usage, cost)
     print(
-        "  (ChatOpenAI asks for usage in streams only at OpenAI's own URL; with a base URL, "
-        "pass stream_usage=True.)"
+        "  (ChatOpenAI asks for usage in streams by itself only when no base URL, proxy or"
+        " custom client is set; otherwise pass stream_usage=True.)"
     )
 
     print("== 4. asyncio.gather of three calls: exactly three times the tokens ==")

@@ -5,7 +5,7 @@ Each lesson calls ``tutorial_env.load()`` once, where a script would call ``load
 * it loads ``.env`` (variables already set in the shell win);
 * with a real ``OPENAI_API_KEY``, ChatOpenAI talks to OpenAI, or to the OpenAI-compatible
   server that ``OPENAI_BASE_URL`` names (Ollama, vLLM, DashScope, DeepSeek, ...);
-* with no key, the placeholder key from ``.env.example``, or ``TUTORIAL_OFFLINE=1``, it
+* with no key, a placeholder key from ``.env.example``, or ``TUTORIAL_OFFLINE=1``, it
   starts the built-in fake chat model (fake_openai.py) on 127.0.0.1 and points ChatOpenAI
   at it through the environment, so the lesson code stays the real ChatOpenAI code;
 * ``OPENAI_MODEL`` defaults to gpt-4o-mini.
@@ -33,7 +33,7 @@ from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_MODEL = "gpt-4o-mini"
-PLACEHOLDER_KEY = "sk-your-key-here"
+PLACEHOLDER_KEY = "sk-your-key-here"  # .env.example's keys all start with sk-your-
 LESSONS = (
     "callbacks_runtime.py",
     "callbacks_attach.py",
@@ -75,12 +75,17 @@ def _choose_backend() -> str:
     if timeout := os.environ.get("TUTORIAL_TIMEOUT"):
         _set_default_timeout(_seconds("TUTORIAL_TIMEOUT", timeout))
     key = os.environ.get("OPENAI_API_KEY", "").strip()
+    go_online = "Put a real key in .env to use OpenAI or a compatible provider."
     if os.environ.get("TUTORIAL_OFFLINE") == "1":
         reason = "TUTORIAL_OFFLINE=1"
+        if key and not _is_placeholder(key):
+            go_online = "Unset TUTORIAL_OFFLINE to use your OPENAI_API_KEY."
+        else:
+            go_online = "Unset TUTORIAL_OFFLINE and put a real key in .env to go online."
     elif not key:
         reason = "no OPENAI_API_KEY is set"
-    elif key == PLACEHOLDER_KEY:
-        reason = "OPENAI_API_KEY is still the .env.example placeholder, so it was ignored"
+    elif _is_placeholder(key):
+        reason = "OPENAI_API_KEY is still a .env.example placeholder, so it was ignored"
     else:
         for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE"):
             _check_url(name)
@@ -88,10 +93,14 @@ def _choose_backend() -> str:
     _start_offline()
     print(
         f"[offline] {reason}: answering with the built-in fake chat model at "
-        f"{_server.base_url}. Put a real key in .env to use OpenAI or a compatible provider.",
+        f"{_server.base_url}. {go_online}",
         file=sys.stderr,
     )
     return "offline"
+
+
+def _is_placeholder(key: str) -> bool:
+    return key.startswith("sk-your-")
 
 
 def _check_url(name: str) -> None:
@@ -172,10 +181,11 @@ def explain(error: BaseException) -> tuple[int, str] | None:
                 f"HTTP 401 from {url}: the provider rejected OPENAI_API_KEY ({mask(key)}). "
                 "Check the key in .env, or remove it to run offline."
             )
-        if status == 404:
+        if status == 404 or (status == 400 and _says_no_such_model(error.message)):
             return 1, (
-                f"HTTP 404 from {url}: no model named {_model(request)!r} there. Check "
-                "OPENAI_MODEL, and that OPENAI_BASE_URL ends in /v1."
+                f"HTTP {status} from {url}: no model named {_model(request)!r} there. Check "
+                "OPENAI_MODEL, and that OPENAI_BASE_URL is the provider's OpenAI-compatible "
+                "address (for a local server it usually ends in /v1)."
             )
         if status == 429:
             return 1, (
@@ -193,8 +203,15 @@ def explain(error: BaseException) -> tuple[int, str] | None:
         )
     if isinstance(error, openai.APITimeoutError):
         return 1, (
-            f"No answer from {url} in time (timeout). Is the server overloaded or asleep? "
-            "Check OPENAI_BASE_URL, or allow longer with TUTORIAL_TIMEOUT."
+            f"No answer from {url} in time (timeout), still after the SDK's retries. Is the "
+            "server overloaded or asleep? Check OPENAI_BASE_URL, or allow longer with "
+            "TUTORIAL_TIMEOUT (seconds per attempt)."
+        )
+    if type(error).__name__ == "StreamChunkTimeoutError":  # langchain-openai, async streams
+        return 1, (
+            f"The server at {url} went silent in the middle of a streamed answer: no chunk "
+            f"for {error.timeout_s:g} s (ChatOpenAI's stream_chunk_timeout). Try again; if it "
+            "keeps happening, check the server behind OPENAI_BASE_URL."
         )
     if isinstance(error, openai.APIConnectionError):
         cause = _causes(error)
@@ -202,6 +219,12 @@ def explain(error: BaseException) -> tuple[int, str] | None:
             return 1, (
                 f"The connection to {url} dropped in the middle of the answer. Try again; "
                 "if it keeps happening, check the server behind OPENAI_BASE_URL."
+            )
+        if "disconnected without sending a response" in cause:
+            return 1, (
+                f"The connection to {url} dropped before any answer came back (the server "
+                "hung up), still after the SDK's retries. Try again; if it keeps happening, "
+                "check the server behind OPENAI_BASE_URL."
             )
         return 1, (
             f"Could not connect to {url} ({_reason(cause)}). Is the server running? "
@@ -213,6 +236,12 @@ def explain(error: BaseException) -> tuple[int, str] | None:
             "response or stream chunk). Check that OPENAI_BASE_URL is an OpenAI-compatible API."
         )
     return None
+
+
+def _says_no_such_model(message: str) -> bool:
+    """DeepSeek, for one, answers an unknown model with HTTP 400 "Model Not Exist"."""
+    message = message.lower()
+    return "model" in message and ("not exist" in message or "not found" in message)
 
 
 def _base_url() -> str:

@@ -26,6 +26,15 @@ def test_runtime_handler_reaches_every_child_with_tags_and_metadata(output):
         assert "'lesson-1'" in line and "metadata={'user': 'ada'}" in line
 
 
+def test_run_name_names_only_the_invoked_run(output):
+    lines = section(output, 1).splitlines()
+    starts = [line.split(": ")[1].split()[0] for line in lines if "_start: " in line]
+    assert starts == ["JokeChain", "ChatPromptTemplate", "ChatOpenAI", "StrOutputParser"]
+    assert "run_name named only the run you invoked: JokeChain. Its children kept their" in lines
+    assert "own names: ChatPromptTemplate, ChatOpenAI, StrOutputParser." in lines
+    assert "tags and metadata reached 4 of the 4 runs." in lines
+
+
 def test_tool_the_model_asked_for_is_a_child_run(output):
     lines = section(output, 2).splitlines()
     assert "    on_tool_start: add  tags=['lesson-1'] metadata={'user': 'ada'}" in lines

@@ -1,7 +1,10 @@
 import re
 
 import pytest
-from lessons import check_clean_run, run_lesson, section
+from failures import online_env
+from lessons import CALLBACK_ERROR, check_clean_run, run_lesson, section
+
+from fake_openai import FakeOpenAIServer
 
 LESSON = "custom_callbacks.py"
 
@@ -31,9 +34,36 @@ def test_without_streaming_no_token_events_but_the_whole_message(output):
     assert returned(part) == returned(section(output, 1))
 
 
-def test_error_hooks_fire_once_for_the_provoked_failure(output):
+def test_a_streaming_consumer_makes_the_model_stream_without_streaming_true(output):
     part = section(output, 3)
+    token_line = next(line for line in part.splitlines() if line.endswith("|"))
+    tokens = token_line.split("|")[:-1]
+    assert "".join(tokens) == returned(section(output, 2))
+    assert f"on_llm_new_token was called {len(tokens)} times" in part
+    assert f"stream() yielded {len(tokens)} chunks" in part
+
+
+def test_error_hooks_fire_once_for_the_provoked_failure(output):
+    part = section(output, 4)
     assert part.count("[on_llm_error]") == 1
     assert "[on_llm_error] OpenAIModelNotFoundError (HTTP 404)" in part
     assert part.count("[on_chain_error]") == 1
     assert part.index("[on_llm_error]") < part.index("Caught OpenAIModelNotFoundError")
+
+
+@pytest.fixture
+def deepseek_like_server():
+    """Answers an unknown model the way DeepSeek does: HTTP 400 "Model Not Exist"."""
+    fake = FakeOpenAIServer(token_delay=0, unknown_model_status=400).start()
+    yield fake
+    fake.stop()
+
+
+def test_error_demo_still_shows_the_hooks_where_an_unknown_model_is_a_400(deepseek_like_server):
+    result = run_lesson(LESSON, env=online_env(deepseek_like_server.base_url))
+    assert result.returncode == 0, result.stdout
+    assert not CALLBACK_ERROR.findall(result.stdout)
+    part = section(result.stdout, 4)
+    assert "[on_llm_error] OpenAIInvalidRequestError (HTTP 400)" in part
+    assert part.count("[on_chain_error]") == 1
+    assert "Caught OpenAIInvalidRequestError; the handler saw it first." in part

@@ -40,6 +40,21 @@ def test_timeout(faulty_server):
     env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.3")
     result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, "timeout", "OPENAI_BASE_URL", "TUTORIAL_TIMEOUT")
+    assert faulty_server.request_count == 3  # TUTORIAL_TIMEOUT is per attempt
+
+
+@pytest.mark.parametrize("faulty_server", ["disconnect"], indirect=True)
+def test_a_hang_up_before_a_non_streamed_answer_says_the_connection_dropped(faulty_server):
+    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+    message = assert_one_message(result, 1, "dropped before any answer came back")
+    assert "Could not connect" not in message and "Is the server running" not in message
+
+
+@pytest.mark.parametrize("faulty_server", ["stall"], indirect=True)
+def test_a_stalled_async_stream_ends_after_stream_chunk_timeout(faulty_server):
+    env = online_env(faulty_server.base_url, LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S="0.5")
+    result = run_lesson("callbacks_async.py", env=env)
+    assert_one_message(result, 1, "went silent", "no chunk for 0.5 s", "stream_chunk_timeout")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from dotenv import dotenv_values
 from lessons import (
     ROOT,
     expected_output,
@@ -40,8 +41,43 @@ def test_no_key_goes_offline_with_one_line_notice():
     assert "Put a real key in .env" in result.stderr
 
 
-def test_placeholder_key_is_ignored_and_says_so():
-    result = probe(OPENAI_API_KEY=tutorial_env.PLACEHOLDER_KEY)
+def env_example_blocks() -> dict[str, dict[str, str]]:
+    """Each provider block of .env.example, as the settings it gives once uncommented."""
+    blocks, name = {}, None
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if heading := re.match(r"# --- (.+?) ---", line):
+            name = heading[1].split(" (")[0]
+            blocks[name] = {}
+        elif name and (setting := re.match(r"# ([A-Z_]+)=(\S+)$", line)):
+            blocks[name][setting[1]] = setting[2]
+    return blocks
+
+
+def test_env_example_sets_nothing_until_one_block_is_uncommented():
+    """Choosing a provider is uncommenting one whole block; no other model line is active."""
+    assert dotenv_values(ROOT / ".env.example") == {}
+    blocks = env_example_blocks()
+    assert blocks.pop("Optional, with any block") == {
+        "TUTORIAL_OFFLINE": "1",
+        "TUTORIAL_TIMEOUT": "30",
+    }
+    assert len(blocks) == 7
+    for name, block in blocks.items():
+        wanted = {"OPENAI_API_KEY", "OPENAI_MODEL"}
+        if name != "OpenAI":
+            wanted.add("OPENAI_BASE_URL")
+        assert set(block) == wanted, f".env.example block {name!r}: {sorted(block)}"
+
+
+PLACEHOLDER_KEYS = sorted(
+    {b["OPENAI_API_KEY"] for b in env_example_blocks().values() if "OPENAI_API_KEY" in b}
+    - {"ollama", "EMPTY", "lm-studio"}  # what local servers accept: no secret to fill in
+)
+
+
+@pytest.mark.parametrize("key", PLACEHOLDER_KEYS)
+def test_placeholder_keys_are_ignored_and_say_so(key):
+    result = probe(OPENAI_API_KEY=key)
     assert result.stdout.startswith("offline")
     assert "placeholder, so it was ignored" in result.stderr
 
@@ -52,10 +88,17 @@ def test_real_looking_key_goes_online_quietly():
     assert result.stderr == ""
 
 
-def test_tutorial_offline_wins_over_a_key():
+def test_tutorial_offline_wins_over_a_key_and_says_how_to_go_online():
     result = probe(OPENAI_API_KEY="sk-test-not-real", TUTORIAL_OFFLINE="1")
     assert result.stdout.startswith("offline")
     assert result.stderr.startswith("[offline] TUTORIAL_OFFLINE=1")
+    assert "Unset TUTORIAL_OFFLINE to use your OPENAI_API_KEY." in result.stderr
+    assert "Put a real key" not in result.stderr
+
+
+def test_tutorial_offline_without_a_key_names_both_steps():
+    result = probe(TUTORIAL_OFFLINE="1")
+    assert "Unset TUTORIAL_OFFLINE and put a real key in .env" in result.stderr
 
 
 def test_lesson_against_standalone_server_prints_the_same_lesson():
