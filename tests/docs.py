@@ -10,6 +10,7 @@ Output blocks follow a marker and are rewritten from tests/expected/ by `make ex
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import textwrap
@@ -23,6 +24,10 @@ OUTPUT_BLOCK = re.compile(
 )
 FENCE = re.compile(r"^```(?P<lang>\w*)\n(?P<body>.*?)^```", re.S | re.M)
 LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)")
+WEB_LINK = re.compile(r"\]\((?P<url>https?://[^)\s]+)\)")
+DOCSTRING_URL = re.compile(r"https?://\S+")
+CLAIM = re.compile(r"<!-- claim: (?P<id>[\w-]+) -->")
+LINKS = ROOT / "tests" / "links.txt"
 
 
 def lesson_sections(text: str) -> dict[str, str]:
@@ -63,6 +68,38 @@ def output_blocks(text: str) -> list[tuple[str, str]]:
 def broken_links(readme: Path) -> list[str]:
     text = readme.read_text(encoding="utf-8")
     return [m["target"] for m in LINK.finditer(text) if not (readme.parent / m["target"]).exists()]
+
+
+def claim_markers(text: str) -> list[tuple[str, str]]:
+    """Each claim marker as (claim id, the `## ` heading of the section it sits in)."""
+    markers = []
+    for part in re.split(r"^(?=## )", text, flags=re.M):
+        heading = part.split("\n", 1)[0].removeprefix("## ")
+        markers += [(m["id"], heading) for m in CLAIM.finditer(part)]
+    return markers
+
+
+def listed_links() -> dict[str, bool]:
+    """tests/links.txt as {url: archived?}."""
+    links = {}
+    for line in LINKS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            url, *label = line.split()
+            links[url] = label == ["archived"]
+    return links
+
+
+def used_links() -> list[tuple[str, str, str]]:
+    """Every web link in the READMEs and the lesson docstrings, as (url, file, its line)."""
+    used = []
+    for readme in READMES:
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            used += [(m["url"], readme.name, line) for m in WEB_LINK.finditer(line)]
+    for lesson in LESSONS:
+        docstring = ast.get_docstring(ast.parse((ROOT / lesson).read_text(encoding="utf-8")))
+        for line in docstring.splitlines():
+            used += [(url, lesson, line) for url in DOCSTRING_URL.findall(line)]
+    return used
 
 
 def update() -> int:

@@ -1,16 +1,22 @@
 """The README shows only what is true of the code as it stands."""
 
+import re
+
 import pytest
 from docs import (
     READMES,
     appears_verbatim,
     broken_links,
+    claim_markers,
     fenced_blocks,
     lesson_sections,
+    listed_links,
     output_blocks,
     python_excerpts,
+    used_links,
 )
 from lessons import LESSONS, ROOT, expected_output
+from test_claims import CLAIMS
 
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
@@ -82,3 +88,74 @@ def test_troubleshooting_lists_every_failure_message(readme):
     text = readme.read_text(encoding="utf-8")
     for message in FAILURE_MESSAGES:
         assert f"`{message}" in text, f"{readme.name} does not explain {message!r}"
+
+
+def test_every_claim_has_a_ledger_test_and_every_ledger_test_a_claim():
+    english, japanese = (claim_markers(r.read_text(encoding="utf-8")) for r in READMES)
+    assert [i for i, _ in english] == [i for i, _ in japanese], (
+        "README.md and README.ja.md mark different claims, or in a different order"
+    )
+    marked = [claim_id for claim_id, _ in english]
+    assert set(marked) == set(CLAIMS), (
+        f"claims without a test: {sorted(set(marked) - set(CLAIMS))}; "
+        f"tests without a claim in the README: {sorted(set(CLAIMS) - set(marked))}"
+    )
+    first_section = {}
+    for claim_id, heading in english:
+        first_section.setdefault(claim_id, heading)
+    for claim_id, section in CLAIMS.items():
+        assert first_section[claim_id].startswith(section), (
+            f"claim {claim_id} is first made under '## {first_section[claim_id]}', "
+            f"but its test says '{section}'"
+        )
+
+
+def test_every_web_link_is_listed_once_and_archived_pages_say_so():
+    listed, used = listed_links(), used_links()
+    unlisted = sorted({url for url, _, _ in used} - set(listed))
+    assert not unlisted, f"add these to tests/links.txt (or fix them): {unlisted}"
+    unused = sorted(set(listed) - {url for url, _, _ in used})
+    assert not unused, f"tests/links.txt lists links nothing uses: {unused}"
+    for url, place, line in used:
+        if listed[url]:
+            assert "archived" in line.lower() or "アーカイブ" in line, (
+                f"{place}: this link to an unmaintained v0.3 page must say it is archived:\n{line}"
+            )
+    for url, archived in listed.items():
+        assert archived == url.startswith("https://python.langchain.com/docs/"), url
+
+
+# Names the lessons and their support code read from the environment.
+SETTING = re.compile(r"[\"'](?P<name>(?:OPENAI|TUTORIAL)_[A-Z_]+)[\"']")
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
+def test_settings_table_lists_every_setting_the_code_reads(readme):
+    read = set()
+    for script in ROOT.glob("*.py"):
+        read |= {m["name"] for m in SETTING.finditer(script.read_text(encoding="utf-8"))}
+    assert {"OPENAI_API_BASE", "TUTORIAL_OFFLINE_FAULT", "TUTORIAL_TOKEN_DELAY"} <= read
+    text = readme.read_text(encoding="utf-8")
+    rows = {m[1] for m in re.finditer(r"^\| `([A-Z_]+)` \|", text, flags=re.M)}
+    assert read <= rows, f"{readme.name}: settings missing from the table: {read - rows}"
+
+
+RETIRED_MODELS = ["deepseek-chat", "deepseek-reasoner"]
+
+
+@pytest.mark.parametrize("path", [*READMES, ROOT / ".env.example"], ids=lambda p: p.name)
+def test_retired_model_names_appear_only_where_they_are_called_retired(path):
+    for line in path.read_text(encoding="utf-8").splitlines():
+        for name in RETIRED_MODELS:
+            if name in line:
+                assert "retired" in line or "廃止" in line, f"{path.name}: {line}"
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
+def test_each_provider_row_says_where_and_when_it_was_checked(readme):
+    text = readme.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if "`OPENAI_MODEL=" in line and "|" in line]
+    assert len(rows) == 6, rows
+    for row in rows:
+        checked = row.rstrip(" |").rsplit("|", 1)[1]
+        assert re.search(r"\b20\d\d-\d\d-\d\d\b", checked), f"{readme.name}: {row}"

@@ -1,0 +1,743 @@
+"""The claims ledger: what the README says LangChain, the openai SDK or a provider does.
+
+Each such sentence in README.md is followed by a marker, `<!-- claim: ID -->`, and has one
+test here, registered with `@claim(ID, SECTION)`; README.ja.md carries the same markers in
+the same order (tests/test_docs.py checks both ways). The tests run against the pinned
+packages and the offline fake server, so a pin bump that changes a behaviour fails here:
+then rewrite the sentence, or remove it. A claim that cannot be tested offline, such as a
+provider's model names, is not marked; the README says where and when it was checked.
+"""
+
+import asyncio
+import logging
+import re
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import httpx
+import openai
+import pytest
+from langchain_core.callbacks import (
+    AsyncCallbackHandler,
+    BaseCallbackHandler,
+    FileCallbackHandler,
+    StdOutCallbackHandler,
+    adispatch_custom_event,
+    dispatch_custom_event,
+    get_usage_metadata_callback,
+)
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from lessons import offline_env
+from loguru import logger
+
+from fake_openai import FakeOpenAIServer
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from langchain_community.callbacks import get_openai_callback
+    from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
+
+CLAIMS: dict[str, str] = {}  # claim id -> the README section (heading start) that makes it
+
+
+def claim(claim_id: str, section: str):
+    """Register a test as the proof of the README sentence marked <!-- claim: claim_id -->."""
+
+    def register(test):
+        assert claim_id not in CLAIMS, f"two tests for claim {claim_id}"
+        CLAIMS[claim_id] = section
+        return test
+
+    return register
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeOpenAIServer(token_delay=0, fault="").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_fake():
+    """A server of its own, for async tests: the async HTTP client is cached per base URL."""
+    server = FakeOpenAIServer(token_delay=0, fault="").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No OPENAI_* settings from the developer's shell."""
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_PROXY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    return monkeypatch
+
+
+def model(server, **settings) -> ChatOpenAI:
+    settings.setdefault("max_retries", 0)
+    return ChatOpenAI(model="gpt-4o-mini", base_url=server.base_url, api_key="sk-test", **settings)
+
+
+class Recorder(BaseCallbackHandler):
+    """Every event as (hook, keyword arguments), in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def hooks(self):
+        return [hook for hook, _ in self.events]
+
+    def on_chain_start(self, serialized, inputs, **kw):
+        self.events.append(("chain_start", kw))
+
+    def on_chain_end(self, outputs, **kw):
+        self.events.append(("chain_end", kw))
+
+    def on_chain_error(self, error, **kw):
+        self.events.append(("chain_error", kw))
+
+    def on_chat_model_start(self, serialized, messages, **kw):
+        self.events.append(("chat_model_start", dict(kw, name=serialized["name"])))
+
+    def on_llm_new_token(self, token, **kw):
+        self.events.append(("token", dict(kw, token=token)))
+
+    def on_llm_end(self, response, **kw):
+        self.events.append(("llm_end", kw))
+
+    def on_llm_error(self, error, **kw):
+        self.events.append(("llm_error", dict(kw, error=error)))
+
+    def on_tool_start(self, serialized, input_str, **kw):
+        self.events.append(("tool_start", kw))
+
+    def on_tool_end(self, output, **kw):
+        self.events.append(("tool_end", kw))
+
+    def on_custom_event(self, name, data, **kw):
+        self.events.append(("custom", dict(kw, event=name, data=data)))
+
+
+def tokens(recorder):
+    return [kw["token"] for hook, kw in recorder.events if hook == "token"]
+
+
+def joke_chain(llm):
+    return (
+        ChatPromptTemplate.from_template("Tell me a joke about {topic}") | llm | StrOutputParser()
+    )
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+# --- Use a real key or another provider -------------------------------------------------
+
+
+@claim("stream-usage-default", "Use a real key")
+def test_chatopenai_asks_for_stream_usage_only_without_base_url_proxy_or_client(clean_env):
+    assert ChatOpenAI(model="m").stream_usage is True
+    assert ChatOpenAI(model="m", base_url="http://127.0.0.1:1/v1").stream_usage is None
+    assert ChatOpenAI(model="m", openai_proxy="http://127.0.0.1:3128").stream_usage is None
+    assert ChatOpenAI(model="m", http_client=httpx.Client()).stream_usage is None
+    clean_env.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")  # OpenAI's own URL, too
+    assert ChatOpenAI(model="m").stream_usage is None
+    assert ChatOpenAI(model="m", stream_usage=True).stream_usage is True
+
+
+@claim("same-callbacks-except-usage-token", "Use a real key")
+def test_asking_for_usage_adds_exactly_one_empty_token_and_changes_nothing_else(fake):
+    plain, with_usage = Recorder(), Recorder()
+    model(fake, streaming=True).invoke("Tell me a joke about cats", {"callbacks": [plain]})
+    llm = model(fake, streaming=True, stream_usage=True)
+    llm.invoke("Tell me a joke about cats", {"callbacks": [with_usage]})
+    assert tokens(with_usage) == tokens(plain) + [""]
+    without_tokens = [h for h in with_usage.hooks() if h != "token"]
+    assert without_tokens == [h for h in plain.hooks() if h != "token"]
+
+
+@claim("openai-api-base-wins", "Settings")
+def test_openai_api_base_wins_over_openai_base_url(clean_env, fake):
+    other = FakeOpenAIServer(token_delay=0, fault="").start()
+    try:
+        clean_env.setenv("OPENAI_BASE_URL", other.base_url)
+        clean_env.setenv("OPENAI_API_BASE", fake.base_url)
+        before = fake.request_count
+        ChatOpenAI(model="gpt-4o-mini", max_retries=0).invoke("What is 1 + 2?")
+        assert (fake.request_count - before, other.request_count) == (1, 0)
+    finally:
+        other.stop()
+
+
+# --- 1. callbacks_runtime.py --------------------------------------------------------------
+
+
+@claim("runtime-reaches-every-child", "1.")
+def test_runtime_handler_hears_every_run_inside_the_call(fake):
+    recorder = Recorder()
+    joke_chain(model(fake)).invoke({"topic": "cats"}, {"callbacks": [recorder]})
+    starts = [kw for hook, kw in recorder.events if hook.endswith("start")]
+    root = starts[0]["run_id"]
+    assert [kw["parent_run_id"] for kw in starts] == [None, root, root, root]
+    assert recorder.hooks().count("chat_model_start") == 1
+
+
+@claim("run-name-root-only", "1.")
+def test_tags_and_metadata_reach_every_run_but_run_name_only_the_invoked_one(fake):
+    recorder = Recorder()
+    config = {"callbacks": [recorder], "tags": ["t"], "metadata": {"m": 1}, "run_name": "Mine"}
+    joke_chain(model(fake)).invoke({"topic": "cats"}, config)
+    starts = [kw for hook, kw in recorder.events if hook.endswith("start")]
+    assert all("t" in kw["tags"] and kw["metadata"]["m"] == 1 for kw in starts)
+    assert [kw.get("name") for kw in starts] == [
+        "Mine",
+        "ChatPromptTemplate",
+        "ChatOpenAI",
+        "StrOutputParser",
+    ]
+
+
+@claim("runtime-one-call-only", "1.")
+def test_runtime_callbacks_last_for_one_call(fake):
+    recorder, chain = Recorder(), joke_chain(model(fake))
+    chain.invoke({"topic": "cats"}, {"callbacks": [recorder]})
+    heard = len(recorder.events)
+    chain.invoke({"topic": "cats"})
+    assert heard > 0 and len(recorder.events) == heard
+
+
+@claim("chat-model-start-or-llm-start", "1.")
+def test_chat_models_fire_on_chat_model_start_else_on_llm_start_with_strings(fake):
+    class OnlyLlmStart(BaseCallbackHandler):
+        prompts = None
+
+        def on_llm_start(self, serialized, prompts, **kw):
+            self.prompts = prompts
+
+    class Both(OnlyLlmStart):
+        messages = None
+
+        def on_chat_model_start(self, serialized, messages, **kw):
+            self.messages = messages
+
+    fallback, both = OnlyLlmStart(), Both()
+    model(fake).invoke("hello", {"callbacks": [fallback, both]})
+    assert fallback.prompts == ["Human: hello"]
+    assert both.prompts is None and both.messages[0][0].content == "hello"
+
+
+@claim("context-passes-config-on", "1.")
+def test_a_tool_called_without_config_inside_a_step_still_joins_the_run(fake):
+    recorder = Recorder()
+    step = RunnableLambda(lambda x: add.invoke({"a": x, "b": 1}), name="step")
+    step.invoke(2, {"callbacks": [recorder], "tags": ["outer"]})
+    (step_start,) = [kw for hook, kw in recorder.events if hook == "chain_start"]
+    (tool_start,) = [kw for hook, kw in recorder.events if hook == "tool_start"]
+    assert sys.version_info >= (3, 11)
+    assert tool_start["parent_run_id"] == step_start["run_id"] and "outer" in tool_start["tags"]
+
+
+# --- 2. callbacks_attach.py ---------------------------------------------------------------
+
+
+@claim("with-config-every-invoke", "2.")
+def test_with_config_handler_fires_on_every_invoke_and_reaches_children(fake):
+    recorder = Recorder()
+    chain = joke_chain(model(fake)).with_config(callbacks=[recorder])
+    chain.invoke({"topic": "cats"})
+    chain.invoke({"topic": "dogs"})
+    assert recorder.hooks().count("chat_model_start") == 2
+    assert recorder.hooks().count("chain_start") == 6
+
+
+@claim("attached-plus-runtime", "2.")
+def test_runtime_handler_is_added_to_the_attached_one_and_tags_combine(fake):
+    attached, runtime = Recorder(), Recorder()
+    chain = joke_chain(model(fake)).with_config(callbacks=[attached], tags=["attached"])
+    chain.invoke({"topic": "cats"}, {"callbacks": [runtime], "tags": ["rt"]})
+    assert attached.hooks() == runtime.hooks() and attached.hooks()
+    assert attached.events[0][1]["tags"] == ["attached", "rt"]
+
+
+@claim("with-config-before-bind-tools", "2.")
+def test_with_config_before_bind_tools_drops_the_callbacks_silently(fake):
+    wrong, right = Recorder(), Recorder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning either
+        dropped = model(fake).with_config(callbacks=[wrong]).bind_tools([add])
+        dropped.invoke("What is 2 + 3? Use the add tool.")
+    model(fake).bind_tools([add]).with_config(callbacks=[right]).invoke("What is 2 + 3?")
+    assert wrong.events == [] and right.hooks() == ["chat_model_start", "llm_end"]
+
+
+# --- 3. callbacks_constructor.py ----------------------------------------------------------
+
+
+@claim("constructor-own-run-only", "3.")
+def test_constructor_callbacks_hear_only_their_model_on_every_call(fake):
+    constructor, runtime = Recorder(), Recorder()
+    llm = model(fake, callbacks=[constructor])
+    joke_chain(llm).invoke({"topic": "cats"}, {"callbacks": [runtime]})
+    assert constructor.hooks() == ["chat_model_start", "llm_end"]
+    assert runtime.hooks().count("chain_start") == 3
+    llm.invoke("What is 1 + 2?", {"callbacks": []})
+    assert constructor.hooks() == ["chat_model_start", "llm_end"] * 2
+
+
+# --- 4. custom_callbacks.py ---------------------------------------------------------------
+
+
+@claim("streaming-true-tokens", "4.")
+def test_streaming_true_fires_one_token_event_per_chunk_between_empty_ones(fake):
+    recorder = Recorder()
+    message = model(fake, streaming=True).invoke("Tell me a joke", {"callbacks": [recorder]})
+    streamed = tokens(recorder)
+    assert streamed[0] == "" and streamed[-1] == ""
+    assert "".join(streamed) == message.content and len(streamed) > 3
+
+
+@claim("streaming-consumer", "4.")
+def test_without_streaming_true_invoke_fires_no_tokens_but_streaming_consumers_do(fake):
+    llm = model(fake)
+    quiet, streamed, events = Recorder(), Recorder(), Recorder()
+    message = llm.invoke("Tell me a joke", {"callbacks": [quiet]})
+    chunks = list(joke_chain(llm).stream({"topic": "cats"}, {"callbacks": [streamed]}))
+
+    async def consume():
+        return [e async for e in llm.astream_events("Tell me a joke", {"callbacks": [events]})]
+
+    asyncio.run(consume())
+    assert tokens(quiet) == [] and message.content
+    assert "".join(tokens(streamed)) == "".join(chunks) and len(chunks) > 3
+    assert "".join(tokens(events)) == message.content
+
+
+@claim("unknown-model-status", "4.")
+def test_an_unknown_model_is_an_api_status_error_as_404_or_400(fake):
+    deepseek_like = FakeOpenAIServer(token_delay=0, unknown_model_status=400).start()
+    try:
+        for server, status in ((fake, 404), (deepseek_like, 400)):
+            recorder = Recorder()
+            with pytest.raises(openai.APIStatusError) as caught:
+                ChatOpenAI(
+                    model="no-such-model", base_url=server.base_url, api_key="sk-t", max_retries=0
+                ).invoke("hi", {"callbacks": [recorder]})
+            assert caught.value.status_code == status
+            assert recorder.hooks() == ["chat_model_start", "llm_error"]
+    finally:
+        deepseek_like.stop()
+
+
+@claim("error-hooks-observe", "4.")
+def test_error_hooks_fire_and_the_exception_still_arrives(fake):
+    recorder = Recorder()
+    chain = ChatPromptTemplate.from_template("{q}") | ChatOpenAI(
+        model="no-such-model", base_url=fake.base_url, api_key="sk-t", max_retries=0
+    )
+    with pytest.raises(openai.NotFoundError):
+        chain.invoke({"q": "hi"}, {"callbacks": [recorder]})
+    assert recorder.hooks()[-2:] == ["llm_error", "chain_error"]
+
+
+@claim("handler-errors-only-logged", "4.")
+def test_a_raising_handler_is_only_logged_unless_raise_error(fake, caplog):
+    class Broken(BaseCallbackHandler):
+        def on_llm_end(self, response, **kw):
+            raise ValueError("bug in my handler")
+
+    with caplog.at_level(logging.WARNING):
+        answer = model(fake).invoke("What is 1 + 2?", {"callbacks": [Broken()]})
+    assert answer.content == "1 + 2 = 3."
+    assert "Error in Broken.on_llm_end callback: ValueError('bug in my handler')" in caplog.text
+    strict = Broken()
+    strict.raise_error = True
+    with pytest.raises(ValueError, match="bug in my handler"):
+        model(fake).invoke("What is 1 + 2?", {"callbacks": [strict]})
+
+
+# --- 5. callbacks_async.py ----------------------------------------------------------------
+
+
+@claim("async-loop-sync-pool", "5.")
+def test_async_handlers_run_on_the_loop_and_sync_ones_in_its_pool(fresh_fake):
+    threads = {}
+
+    class OnLoop(AsyncCallbackHandler):
+        async def on_llm_new_token(self, token, **kw):
+            threads.setdefault("async", set()).add(threading.current_thread().name)
+
+    class InPool(BaseCallbackHandler):
+        def on_llm_new_token(self, token, **kw):
+            threads.setdefault("sync", set()).add(threading.current_thread().name)
+
+    async def main():
+        llm = model(fresh_fake, streaming=True)
+        await llm.ainvoke("What is 1 + 2?", {"callbacks": [OnLoop(), InPool()]})
+
+    asyncio.run(main())
+    assert threads["async"] == {"MainThread"}
+    assert threads["sync"] and all(name.startswith("asyncio_") for name in threads["sync"])
+
+
+@claim("async-start-awaited", "5.")
+def test_the_request_waits_for_an_async_start_handler(fresh_fake):
+    seen = []
+
+    class Slow(AsyncCallbackHandler):
+        async def on_chat_model_start(self, serialized, messages, **kw):
+            await asyncio.sleep(0.2)
+            seen.append(fresh_fake.request_count)  # the request has not been sent yet
+
+    async def main():
+        await model(fresh_fake).ainvoke("What is 1 + 2?", {"callbacks": [Slow()]})
+
+    asyncio.run(main())
+    assert seen == [0] and fresh_fake.request_count == 1
+
+
+@claim("sync-handlers-in-parallel", "5.")
+def test_sync_handlers_of_concurrent_calls_run_on_pool_threads_at_once(fresh_fake):
+    state = {"active": 0, "peak": 0}
+    lock = threading.Lock()
+
+    class Slow(BaseCallbackHandler):
+        def on_llm_new_token(self, token, **kw):
+            with lock:
+                state["active"] += 1
+                state["peak"] = max(state["peak"], state["active"])
+            time.sleep(0.05)
+            with lock:
+                state["active"] -= 1
+
+    async def main():
+        llm = model(fresh_fake, streaming=True, callbacks=[Slow()])
+        await asyncio.gather(llm.ainvoke("What is 1 + 2?"), llm.ainvoke("What is 3 + 4?"))
+
+    asyncio.run(main())
+    assert state["peak"] >= 2
+
+
+@claim("event-loop-closed", "5.")
+def test_a_second_asyncio_run_can_fail_with_event_loop_is_closed(fresh_fake):
+    asyncio.run(model(fresh_fake).ainvoke("What is 1 + 2?"))
+    with pytest.raises(RuntimeError, match="Event loop is closed"):
+        asyncio.run(model(fresh_fake).ainvoke("What is 1 + 2?"))
+
+
+# --- 6. callbacks_custom_events.py --------------------------------------------------------
+
+
+@claim("custom-events-reach-both", "6.")
+def test_custom_events_reach_handlers_and_astream_events_v2(fresh_fake):
+    async def async_step(x):
+        await adispatch_custom_event("from_async", {"x": x})
+        return x
+
+    def sync_step(x):
+        dispatch_custom_event("from_sync", {"x": x})
+        return x
+
+    chain = RunnableLambda(async_step) | RunnableLambda(sync_step)
+    recorder = Recorder()
+
+    async def main():
+        cfg = {"callbacks": [recorder]}
+        return [e async for e in chain.astream_events(1, cfg, version="v2")]
+
+    events = asyncio.run(main())
+    streamed = [(e["name"], e["data"]) for e in events if e["event"] == "on_custom_event"]
+    handled = [(kw["event"], kw["data"]) for hook, kw in recorder.events if hook == "custom"]
+    assert streamed == handled == [("from_async", {"x": 1}), ("from_sync", {"x": 1})]
+
+
+@claim("dispatch-outside-run", "6.")
+def test_dispatching_outside_a_run_raises():
+    with pytest.raises(RuntimeError, match="Unable to dispatch an adhoc event without a parent"):
+        dispatch_custom_event("lost", {})
+
+
+@claim("py310-async-config", "6.")
+def test_langchain_documents_that_python_3_10_async_needs_config():
+    doc = " ".join(adispatch_custom_event.__doc__.split())
+    assert "If using python 3.10 and async, you MUST specify the `config` parameter" in doc
+
+
+@claim("astream-events-v1", "6.")
+def test_astream_events_v1_is_deprecated_and_drops_custom_events():
+    async def step(x):
+        await adispatch_custom_event("progress", {})
+        return x
+
+    async def main():
+        return [e async for e in RunnableLambda(step).astream_events(1, version="v1")]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        events = asyncio.run(main())
+    assert any("version='v1' is deprecated" in str(w.message) for w in caught)
+    assert [e for e in events if e["event"] == "on_custom_event"] == []
+
+
+# --- 7. file_logging.py -------------------------------------------------------------------
+
+
+@claim("file-handler-like-stdout", "7.")
+def test_file_handler_writes_the_lines_stdout_handler_prints(fake, tmp_path, capsys):
+    log = tmp_path / "chain.log"
+    with FileCallbackHandler(str(log), mode="w") as file_handler:
+        joke_chain(model(fake)).invoke(
+            {"topic": "cats"}, {"callbacks": [StdOutCallbackHandler(), file_handler]}
+        )
+    screen = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # StdOut prints in bold
+    assert "> Entering new RunnableSequence chain..." in screen
+    assert log.read_text("utf-8") == screen
+
+
+@claim("loguru-enqueue", "7.")
+def test_loguru_lines_stay_whole_without_enqueue_and_enqueue_moves_the_writing(tmp_path):
+    path = tmp_path / "threads.log"
+    sink = logger.add(path, format="{message}")
+    try:
+        line = "x" * 2000
+
+        def write_many():
+            for _ in range(100):
+                logger.info(line)
+
+        workers = [threading.Thread(target=write_many) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        logger.remove(sink)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 800 and set(lines) == {line}  # sinks are locked: no line is mixed
+
+    writers = {}
+    for enqueue in (False, True):
+        sink = logger.add(
+            lambda message, enqueue=enqueue: writers.setdefault(
+                enqueue, threading.current_thread().name
+            ),
+            enqueue=enqueue,
+        )
+        logger.info("where am I written?")
+        logger.complete()
+        logger.remove(sink)
+    assert writers[False] == threading.current_thread().name
+    assert writers[True] != threading.current_thread().name
+
+
+@claim("file-handler-appends", "7.")
+def test_file_handler_appends_by_default(fake, tmp_path):
+    log = tmp_path / "chain.log"
+    for _ in range(2):
+        with FileCallbackHandler(str(log)) as handler:
+            joke_chain(model(fake)).invoke({"topic": "cats"}, {"callbacks": [handler]})
+    assert log.read_text("utf-8").count("> Entering new RunnableSequence chain") == 2
+
+
+@claim("file-handler-without-with", "7.")
+def test_file_handler_without_with_warns_pending_deprecation_and_stays_open(tmp_path):
+    script = (
+        "from langchain_core.callbacks import FileCallbackHandler\n"
+        "from langchain_core.runnables import RunnableLambda\n"
+        "handler = FileCallbackHandler('run.log')\n"
+        "RunnableLambda(lambda x: x).invoke(1, {'callbacks': [handler]})\n"
+        "print('open after the run:', not handler.file.closed)\n"
+        "file = handler.file\n"
+        "del handler\n"
+        "print('closed when collected:', file.closed)\n"
+    )
+    result = subprocess.run(  # a fresh interpreter, with Python's default warning filters
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=offline_env(),
+    )
+    assert "open after the run: True\nclosed when collected: True\n" == result.stdout
+    assert "LangChainPendingDeprecationWarning: Using FileCallbackHandler without a context " in (
+        result.stderr
+    )
+
+
+@claim("file-handler-chains-only", "7.")
+def test_file_and_stdout_handlers_write_nothing_for_a_bare_model_call(fake, tmp_path, capsys):
+    log = tmp_path / "bare.log"
+    with FileCallbackHandler(str(log), mode="w") as handler:
+        model(fake).invoke("What is 1 + 2?", {"callbacks": [handler, StdOutCallbackHandler()]})
+    assert log.read_text() == "" and capsys.readouterr().out == ""
+
+
+# --- 8. token_counting.py -----------------------------------------------------------------
+
+
+@claim("usage-callback-sums", "8.")
+def test_usage_metadata_callback_sums_every_call_in_the_block_per_model(fake):
+    llm = model(fake)
+    with get_usage_metadata_callback() as once:
+        llm.invoke("What is 1 + 2?")
+    with get_usage_metadata_callback() as twice:
+        llm.invoke("What is 1 + 2?")
+        llm.invoke("What is 1 + 2?")
+    (name,) = once.usage_metadata
+    assert name == "gpt-4o-mini"
+    for key in ("input_tokens", "output_tokens", "total_tokens"):
+        assert twice.usage_metadata[name][key] == 2 * once.usage_metadata[name][key] > 0
+
+
+@claim("openai-callback-prices", "8.")
+def test_openai_callback_prices_tokens_from_its_table(fake):
+    with get_openai_callback() as cost:
+        model(fake).invoke("What is 1 + 2?")
+    expected = (
+        cost.prompt_tokens * MODEL_COST_PER_1K_TOKENS["gpt-4o-mini"]
+        + cost.completion_tokens * MODEL_COST_PER_1K_TOKENS["gpt-4o-mini-completion"]
+    ) / 1000
+    assert cost.total_cost == pytest.approx(expected) and cost.total_cost > 0
+
+
+@claim("stream-without-usage-reads-zero", "8.")
+def test_a_stream_without_requested_usage_counts_nothing(fake):
+    llm = model(fake)  # a base URL: stream_usage stays None
+    with get_usage_metadata_callback() as usage, get_openai_callback() as cost:
+        list(llm.stream("What is 1 + 2?"))
+    assert usage.usage_metadata == {} and (cost.total_tokens, cost.successful_requests) == (0, 0)
+    with get_usage_metadata_callback() as usage:
+        list(llm.stream("What is 1 + 2?", stream_usage=True))
+    assert usage.usage_metadata["gpt-4o-mini"]["total_tokens"] > 0
+
+
+@claim("usage-follows-context", "8.")
+def test_counting_follows_the_context_tasks_inside_yes_earlier_tasks_and_threads_no(fresh_fake):
+    llm = model(fresh_fake)
+
+    def requests(block):
+        return sum(u["total_tokens"] for u in block.usage_metadata.values())
+
+    async def main():
+        early = asyncio.create_task(llm.ainvoke("What is 1 + 2?"))
+        with get_usage_metadata_callback() as usage:
+            await early
+            inside = asyncio.create_task(llm.ainvoke("What is 1 + 2?"))
+        await inside
+        return usage
+
+    usage = asyncio.run(main())
+    with get_usage_metadata_callback() as one:
+        llm.invoke("What is 1 + 2?")
+    with get_usage_metadata_callback() as threaded:
+        worker = threading.Thread(target=llm.invoke, args=("What is 1 + 2?",))
+        worker.start()
+        worker.join()
+    assert requests(usage) == requests(one) > 0  # only the task created inside
+    assert threaded.usage_metadata == {}
+
+
+@claim("unknown-model-zero-cost", "8.")
+def test_a_model_missing_from_the_price_table_costs_zero_without_warning(fake):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with get_openai_callback() as cost:
+            ChatOpenAI(
+                model="my-local-model", base_url=fake.base_url, api_key="sk-t", max_retries=0
+            ).invoke("What is 1 + 2?")
+    assert cost.total_tokens > 0 and cost.total_cost == 0
+
+
+@claim("openai-callback-no-reset-on-error", "8.")
+def test_get_openai_callback_keeps_counting_after_its_block_raised(fake):
+    llm = model(fake)
+    with pytest.raises(KeyError):
+        with get_openai_callback() as leaked:
+            raise KeyError("the block failed")
+    with pytest.raises(KeyError):
+        with get_usage_metadata_callback() as reset:
+            raise KeyError("the block failed")
+    llm.invoke("What is 1 + 2?")
+    assert leaked.successful_requests == 1  # counted after its block ended
+    assert reset.usage_metadata == {}
+
+
+@claim("community-sunset-warning", "8.")
+def test_langchain_community_warns_on_import_that_it_is_being_sunset():
+    result = subprocess.run(
+        [sys.executable, "-c", "import langchain_community"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=offline_env(),
+    )
+    assert "DeprecationWarning: `langchain-community` is being sunset" in result.stderr
+
+
+# --- Troubleshooting ----------------------------------------------------------------------
+
+
+@claim("no-default-timeout", "Troubleshooting")
+def test_no_timeout_by_default_except_a_stalled_async_stream(clean_env):
+    llm = ChatOpenAI(model="m", base_url="http://127.0.0.1:1/v1")
+    assert llm.request_timeout is None and llm.root_client.timeout is None
+    assert llm.stream_chunk_timeout == 120.0
+    stalled = FakeOpenAIServer(token_delay=0, fault="stall").start()
+    try:
+        fast = model(stalled, streaming=True, stream_chunk_timeout=0.3)
+        with pytest.raises(TimeoutError, match="No streaming chunk received for 0.3s"):
+            asyncio.run(fast.ainvoke("Tell me a joke"))
+        outcome = []
+
+        def consume_sync_stream():
+            try:
+                outcome.append(list(fast.stream("Tell me a joke")))
+            except openai.APIConnectionError as error:
+                outcome.append(error)
+
+        sync_stream = threading.Thread(target=consume_sync_stream, daemon=True)
+        sync_stream.start()
+        sync_stream.join(1.0)
+        assert sync_stream.is_alive() and outcome == []  # the sync stream still waits
+    finally:
+        stalled.stop()  # ends the stalled answers
+    sync_stream.join(10)
+    assert isinstance(outcome[0], openai.APIConnectionError)  # it waited until the hang-up
+
+
+@claim("timeout-per-attempt", "Troubleshooting")
+def test_a_timeout_is_per_attempt_and_the_sdk_retries_it_twice():
+    silent = FakeOpenAIServer(token_delay=0, fault="timeout").start()
+    try:
+        llm = ChatOpenAI(model="m", base_url=silent.base_url, api_key="sk-t", timeout=0.2)
+        started = time.monotonic()
+        with pytest.raises(openai.APITimeoutError):
+            llm.invoke("hi")
+        assert silent.request_count == 3 and time.monotonic() - started >= 0.6
+    finally:
+        silent.stop()
+
+
+@claim("sdk-retries-429-500", "Troubleshooting")
+def test_the_sdk_retries_429_and_5xx_twice():
+    for fault in ("429", "500"):
+        server = FakeOpenAIServer(token_delay=0, fault=fault).start()
+        try:
+            llm = ChatOpenAI(model="m", base_url=server.base_url, api_key="sk-t")
+            with pytest.raises(openai.APIStatusError):
+                llm.invoke("hi")
+            assert server.request_count == 3
+        finally:
+            server.stop()
