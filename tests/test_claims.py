@@ -155,6 +155,9 @@ def test_chatopenai_asks_for_stream_usage_only_without_base_url_proxy_or_client(
     clean_env.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")  # OpenAI's own URL, too
     assert ChatOpenAI(model="m").stream_usage is None
     assert ChatOpenAI(model="m", stream_usage=True).stream_usage is True
+    clean_env.delenv("OPENAI_BASE_URL")
+    clean_env.setenv("OPENAI_PROXY", "http://127.0.0.1:3128")
+    assert ChatOpenAI(model="m").stream_usage is None
 
 
 @claim("same-callbacks-except-usage-token", "Use a real key")
