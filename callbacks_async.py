@@ -12,6 +12,7 @@ Run: python callbacks_async.py
 
 import asyncio
 import os
+import sys
 import threading
 import time
 
@@ -29,35 +30,36 @@ TICKS = 10
 QUESTIONS = ["What is 1 + 2?", "What is 3 + 4?"]
 
 
+def say(line):
+    # One write per line: print() writes the text and the newline separately, so lines
+    # printed at once from the loop and from a pool thread could run together.
+    sys.stdout.write(f"{line}\n")
+
+
 class SlowAsyncHandler(AsyncCallbackHandler):
     """Awaits a short sleep at the start and end of each model call."""
 
     async def on_chat_model_start(self, serialized, messages, **kwargs):
         question = messages[0][-1].content
-        print(f"[async] model start for {question!r}: awaiting {START_SLEEP} s")
+        say(f"[async] model start for {question!r}: awaiting {START_SLEEP} s")
         await asyncio.sleep(START_SLEEP)
 
     async def on_llm_end(self, response, **kwargs):
-        print(f"[async] model end with {response.generations[0][0].text!r}: awaiting {END_SLEEP} s")
+        say(f"[async] model end with {response.generations[0][0].text!r}: awaiting {END_SLEEP} s")
         await asyncio.sleep(END_SLEEP)
 
 
 class ThreadNamePrinter(BaseCallbackHandler):
     """A sync handler: prints each non-empty token and the thread it runs on."""
 
-    def __init__(self):
-        self.lock = threading.Lock()  # two pool threads can print at once: keep lines whole
-
     def on_llm_new_token(self, token, *, tags, **kwargs):
         if token:
-            with self.lock:
-                thread = threading.current_thread().name
-                print(f"[sync]  {tags[0]}: token {token!r} on thread {thread}")
+            say(f"[sync]  {tags[0]}: token {token!r} on thread {threading.current_thread().name}")
 
 
 async def countdown():
     for tick in range(TICKS, 0, -1):
-        print(f"[countdown] {tick}")
+        say(f"[countdown] {tick}")
         await asyncio.sleep(TICK)
 
 
@@ -67,15 +69,15 @@ async def main():
         streaming=True,
         callbacks=[SlowAsyncHandler(), ThreadNamePrinter()],
     )
-    print(f"The event loop runs on thread {threading.current_thread().name}.")
+    say(f"The event loop runs on thread {threading.current_thread().name}.")
     started = time.perf_counter()
     calls = [llm.ainvoke(q, config={"tags": [f"call {n}"]}) for n, q in enumerate(QUESTIONS, 1)]
     answers = await asyncio.gather(*calls, countdown())
     elapsed = time.perf_counter() - started
 
-    print(f"Answers: {[answer.content for answer in answers[:-1]]}")
+    say(f"Answers: {[answer.content for answer in answers[:-1]]}")
     slept = len(QUESTIONS) * (START_SLEEP + END_SLEEP) + TICKS * TICK
-    print(f"All the sleeps add up to {slept:.1f} s; everything together took {elapsed:.1f} s.")
+    say(f"All the sleeps add up to {slept:.1f} s; everything together took {elapsed:.1f} s.")
 
 
 if __name__ == "__main__":

@@ -245,6 +245,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         token_delay: float | None = None,
         fault: str | None = None,
         unknown_model_status: int = 404,
+        reply_delay: float = 0,
     ):
         super().__init__(("127.0.0.1", port), _Handler)
         if token_delay is None:
@@ -260,10 +261,13 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         if self.fault and self.fault not in FAULTS:
             raise ValueError(f"TUTORIAL_OFFLINE_FAULT must be one of {', '.join(FAULTS)}")
         self.unknown_model_status = unknown_model_status
+        self.reply_delay = reply_delay  # extra seconds before each reply, so calls overlap
         self.stopping = threading.Event()
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.request_count = 0  # chat requests received, retries included
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most chat requests being answered at one time
 
     @property
     def base_url(self) -> str:
@@ -326,6 +330,15 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.request_count += 1
             attempt = self.server.request_count
+            self.server.in_flight += 1
+            self.server.peak_in_flight = max(self.server.peak_in_flight, self.server.in_flight)
+        try:
+            self._answer(request, attempt)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer(self, request: dict, attempt: int) -> None:
         fault = self.server.fault
         if fault == "429-once":
             fault = "429" if attempt == 1 else ""
@@ -342,6 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "malformed" and not request.get("stream"):
             return self._json(200, '{"id": "chatcmpl-broken", "choices": [')
 
+        time.sleep(self.server.reply_delay)
         reply = plan_reply(request)
         completion_id = f"chatcmpl-offline{next(self.server.ids)}"
         if request.get("stream"):

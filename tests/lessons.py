@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +70,24 @@ def run_lesson(
     )
 
 
+def read_until(process: subprocess.Popen, done, timeout: float = 30) -> str:
+    """What a running process prints, until done(text so far) holds, it exits, or the
+    deadline passes: a read that can never hang a test. The caller asserts done(text)."""
+    deadline = time.monotonic() + timeout
+    text, fd = b"", process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while not done(text.decode("utf-8", "replace")):
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:  # end of output
+                break
+            text += chunk
+    return text.decode("utf-8", "replace")
+
+
 def section(output: str, number: int) -> str:
     """The part of a lesson's output under its "== <number>. ..." heading."""
     return output.split(f"== {number}.")[1].split("\n== ")[0]
@@ -120,7 +140,11 @@ def update(lessons: list[str]) -> int:
             )
             return 1
         target = EXPECTED / lesson.replace(".py", ".txt")
-        target.write_text(normalise(result.stdout), encoding="utf-8")
+        output = normalise(result.stdout)
+        if target.exists() and matches_expected(output, lesson):
+            print(f"unchanged {target.relative_to(ROOT)}")  # keeps the stored line order
+            continue
+        target.write_text(output, encoding="utf-8")
         print(f"wrote {target.relative_to(ROOT)}")
     return 0
 

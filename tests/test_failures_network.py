@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from failures import assert_one_message, online_env
-from lessons import ROOT, check_clean_run, free_port, offline_env, run_lesson
+from lessons import ROOT, check_clean_run, free_port, offline_env, read_until, run_lesson
 
 
 def test_connection_refused_names_the_url():
@@ -76,18 +76,18 @@ def test_ctrl_c_while_streaming_exits_130_cleanly():
         [sys.executable, str(ROOT / "custom_callbacks.py")],
         cwd=ROOT,
         env=offline_env(TUTORIAL_TOKEN_DELAY="0.2"),
-        text=True,
-        encoding="utf-8",
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    seen = ""
-    while seen.count("|") < 2:  # two tokens have arrived
-        seen += lesson.stdout.read(1)
-    lesson.send_signal(signal.SIGINT)
-    output = seen + lesson.stdout.read()
-    assert lesson.wait(timeout=10) == 130
+    try:
+        seen = read_until(lesson, lambda text: text.count("|") >= 2)
+        assert seen.count("|") >= 2, f"no two streamed tokens arrived:\n{seen}"
+        lesson.send_signal(signal.SIGINT)
+        output = seen + read_until(lesson, lambda text: False, timeout=10)
+        assert lesson.wait(timeout=10) == 130
+    finally:
+        lesson.kill()
     assert output.endswith("\nInterrupted.\n")
     assert "Traceback" not in output and "[on_llm_error] KeyboardInterrupt" in output
 

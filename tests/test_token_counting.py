@@ -1,8 +1,12 @@
+import ast
 import re
 
 import pytest
+from failures import online_env
 from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
-from lessons import check_clean_run, run_lesson
+from lessons import ROOT, check_clean_run, run_lesson
+
+from fake_openai import FakeOpenAIServer, tokenize
 
 LESSON = "token_counting.py"
 USAGE = re.compile(r"usage_metadata  ([\w.-]+): (\d+) in \+ (\d+) out = (\d+) tokens")
@@ -61,6 +65,18 @@ def test_gather_of_three_exactly_triple(sections):
     assert openai_counts(sections[4])[0][:2] == (54, 3)
 
 
+def test_the_three_calls_of_section_4_really_run_at_once():
+    """Three awaits one after another would count the same tokens; the server sees the
+    difference. Each reply is held 0.3 s, so calls in flight together overlap for sure."""
+    server = FakeOpenAIServer(token_delay=0, reply_delay=0.3).start()
+    try:
+        result = run_lesson(LESSON, env=online_env(server.base_url, OPENAI_MODEL="gpt-4o-mini"))
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stdout
+    assert server.peak_in_flight == 3
+
+
 def test_task_created_before_the_context_is_not_counted(sections):
     assert usage(sections[5]) == scaled(1)
     assert openai_counts(sections[5])[0][:2] == (18, 1)
@@ -74,6 +90,13 @@ def test_conversation_prompt_grows_each_turn_and_adds_up(sections):
     assert len(turns) == 3
     inputs = [t[0] for t in turns]
     assert inputs[0] < inputs[1] < inputs[2]
+    # Each prompt is the previous one plus the model's reply and the next question, each
+    # framed by 3 tokens (the offline model counts like OpenAI: prompt_tokens in fake_openai.py).
+    questions = flower_shop_questions()
+    for turn in (1, 2):
+        reply_tokens = turns[turn - 1][1]
+        question_tokens = len(tokenize(questions[turn]))
+        assert inputs[turn] == inputs[turn - 1] + (3 + reply_tokens) + (3 + question_tokens)
     total = tuple(sum(column) for column in zip(*turns, strict=True))
     assert usage(sections[6]) == [("gpt-4o-mini", *total)]
     assert openai_counts(sections[6])[0][:2] == (total[2], 3)
@@ -82,3 +105,14 @@ def test_conversation_prompt_grows_each_turn_and_adds_up(sections):
 def test_community_sunset_is_said_once_not_swallowed(output):
     assert output.count("langchain-community, which is being sunset") == 1
     assert "DeprecationWarning" not in output
+
+
+def flower_shop_questions() -> list[str]:
+    """The lesson's FLOWER_SHOP list, read from its source without running it."""
+    tree = ast.parse((ROOT / LESSON).read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "FLOWER_SHOP"
+    ]
+    return ast.literal_eval(value)

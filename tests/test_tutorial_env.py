@@ -9,11 +9,13 @@ import pytest
 from dotenv import dotenv_values
 from lessons import (
     ROOT,
+    check_clean_run,
     expected_output,
     free_port,
     matches_expected,
     normalise,
     offline_env,
+    read_until,
     run_lesson,
 )
 
@@ -82,6 +84,16 @@ def test_placeholder_keys_are_ignored_and_say_so(key):
     assert "placeholder, so it was ignored" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "stray",
+    [{"OPENAI_API_BASE": "http://127.0.0.1:9/v1"}, {"OPENAI_PROXY": "http://127.0.0.1:9"}],
+    ids=lambda stray: next(iter(stray)),
+)
+def test_no_key_runs_offline_even_with_a_stray_base_or_proxy_setting(stray):
+    result = run_lesson("callbacks_constructor.py", env=offline_env(**stray))
+    check_clean_run(result, "callbacks_constructor.py")
+
+
 def test_real_looking_key_goes_online_quietly():
     result = probe(OPENAI_API_KEY="sk-test-not-real", OPENAI_MODEL="qwen-plus")
     assert result.stdout == "online qwen-plus\n"
@@ -111,7 +123,8 @@ def test_lesson_against_standalone_server_prints_the_same_lesson():
         text=True,
     )
     try:
-        assert f"http://127.0.0.1:{port}/v1" in server.stdout.readline()
+        banner = read_until(server, lambda text: "\n" in text)
+        assert f"http://127.0.0.1:{port}/v1" in banner, banner
         env = offline_env(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="x")
         result = run_lesson("callbacks_constructor.py", env=env)
         assert result.returncode == 0, result.stdout
@@ -120,6 +133,27 @@ def test_lesson_against_standalone_server_prints_the_same_lesson():
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=10) == 130
+
+
+def test_a_tour_whose_lessons_fail_exits_1_and_names_every_one_that_failed(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial_env", "tour"],
+        cwd=tmp_path,
+        text=True,
+        env=offline_env(PYTHONPATH=str(ROOT), TUTORIAL_OFFLINE_FAULT="404"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        encoding="utf-8",
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout
+    parts = re.split(r"^=+\n\[\d/8\] ([\w.]+): .*\n=+\n", result.stdout, flags=re.M)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    assert list(sections) == list(tutorial_env.LESSONS)  # it went on after the failures
+    failed = [lesson for lesson, output in sections.items() if "[error] HTTP 404" in output]
+    assert failed
+    assert f"These lessons failed: {', '.join(failed)}" in result.stdout
+    assert "Tour complete." not in result.stdout
 
 
 @pytest.mark.parametrize("lesson", tutorial_env.LESSONS)
