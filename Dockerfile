@@ -1,7 +1,7 @@
 # The image the lessons run in. Offline by default; pass --env-file .env for a real provider.
 #   docker build -t callbacks .
 #   docker run -it --rm -v "$PWD":/home/user/app callbacks /bin/bash
-ARG BASE=python:3.12-slim
+ARG BASE=python:3.13-slim
 FROM ${BASE}
 
 ENV PYTHONUNBUFFERED=1 \
@@ -21,7 +21,7 @@ RUN useradd --create-home --uid "${UID}" user \
 WORKDIR /home/user/app
 
 # Dependencies first, in their own layer: editing a lesson doesn't reinstall them. uv installs
-# the same exact pins as pip in half the time (BENCHMARKS.md), and is removed afterwards.
+# the complete lock, requirements.txt, in half pip's time (BENCHMARKS.md), then is removed.
 COPY requirements.txt requirements-setup.txt ./
 RUN pip install --no-cache-dir -r requirements-setup.txt \
     && uv pip install --system --no-cache --compile-bytecode --system-certs -r requirements.txt \

@@ -1,6 +1,8 @@
 # make demo: set up .venv if needed, then run every lesson in order (offline without a key).
 # make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
 # make bench: the benchmark of what a reader waits for, with its budgets.
+# make lock: compile requirements.in into the complete lock, requirements.txt.
+# make latest: the tests against the newest langchain and openai releases (not in CI).
 # make docker-check: hadolint, then a real docker build and run of the image (CI runs it).
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint expected bench docker-check clean
+.PHONY: demo test lint expected bench docker-check lock latest clean
 
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
@@ -36,20 +38,37 @@ expected: $(STAMP)
 	$(BIN)/python tests/lessons.py
 	$(BIN)/python tests/docs.py
 
-# Setup installs uv (pinned in requirements-setup.txt) into .venv, then uv installs the exact
-# pins: several times faster than pip from nothing (BENCHMARKS.md). The result is a plain venv.
-UV := $(BIN)/uv pip install --quiet --compile-bytecode --system-certs --python $(BIN)/python
+# Setup installs uv (pinned in requirements-setup.txt) into .venv, then uv makes .venv hold
+# exactly the lock, requirements.txt, and nothing else: several times faster than pip from
+# nothing (BENCHMARKS.md). The result is a plain venv.
+UV_FLAGS := --quiet --compile-bytecode --system-certs --python $(BIN)/python
+UV := $(BIN)/uv pip install $(UV_FLAGS)
 
 $(STAMP): requirements.txt requirements-setup.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-setup.txt
-	$(UV) -r requirements.txt
+	$(BIN)/uv pip sync $(UV_FLAGS) requirements.txt requirements-setup.txt
 	touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(UV) -r requirements-dev.txt
 	touch $@
+
+# Compile requirements.in into the complete lock, requirements.txt, for Python 3.11 and up.
+# It keeps the pins it can; `make lock UPGRADE=1` moves everything to the newest releases.
+# Its first line records requirements.in's hash, so a test sees an edit that was not locked.
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet --system-certs --universal --python-version 3.11 \
+		$(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" requirements.in -o requirements.txt
+	sed -i "1i # requirements.in sha256: $$(sha256sum requirements.in | cut -d' ' -f1)" \
+		requirements.txt
+
+# The tests against the newest releases of the packages this tutorial teaches, in a scratch
+# venv. Not in CI: the answer depends on the day. Record it in BENCHMARKS.md.
+latest: $(STAMP)
+	UV=$(CURDIR)/$(BIN)/uv .ci/latest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache logs

@@ -2,6 +2,8 @@
 
 Regenerate the expected outputs after changing a lesson (reviewing the diff):
     make expected
+Compare without writing (the Docker check does this inside the image):
+    python tests/lessons.py --check
 """
 
 from __future__ import annotations
@@ -149,5 +151,20 @@ def update(lessons: list[str]) -> int:
     return 0
 
 
+def check(lessons: list[str]) -> int:
+    """Run each lesson and compare, without writing: the Docker check runs this in the image."""
+    failed = []
+    for lesson in lessons:
+        result = run_lesson(lesson)
+        same = result.returncode == 0 and matches_expected(normalise(result.stdout), lesson)
+        print(f"{'same' if same else 'DIFFERS'}  {lesson}")
+        if not same:
+            failed.append(lesson)
+            print(result.stdout)
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--check"]:
+        sys.exit(check(sys.argv[2:] or list(LESSONS)))
     sys.exit(update(sys.argv[1:] or list(LESSONS)))
