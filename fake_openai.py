@@ -277,6 +277,13 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, name="fake-openai", daemon=True).start()
         return self
 
+    def __enter__(self) -> FakeOpenAIServer:
+        """`with FakeOpenAIServer(...) as server:` serves in the background until the block ends."""
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up (the lesson exits, a timeout) is normal here, not a traceback."""
         error = sys.exc_info()[1]
@@ -343,9 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "429-once":
             fault = "429" if attempt == 1 else ""
         if fault == "timeout" or (fault == "stall" and not request.get("stream")):
-            self.server.stopping.wait(120)
-            self.close_connection = True
-            return
+            return self._go_silent()
         if fault == "disconnect" and not request.get("stream"):
             self.close_connection = True
             return
@@ -362,6 +367,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(request, reply, completion_id)
         else:
             self._json(200, _completion(request, reply, completion_id))
+
+    def _go_silent(self) -> None:
+        """Send nothing more until the server stops (or 120 s pass), then hang up."""
+        self.server.stopping.wait(120)
+        self.close_connection = True
 
     def _json(self, status: int, payload: dict | str) -> None:
         data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
@@ -400,9 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if self.server.fault == "stall" and n == 2:
-                self.server.stopping.wait(120)
-                self.close_connection = True
-                return
+                return self._go_silent()
             if self.server.fault == "malformed" and n == 2:
                 self._write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
             time.sleep(self.server.token_delay)

@@ -33,7 +33,7 @@ from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_MODEL = "gpt-4o-mini"
-PLACEHOLDER_KEY = "sk-your-key-here"  # .env.example's keys all start with sk-your-
+PLACEHOLDER_PREFIX = "sk-your-"  # every key in .env.example, e.g. sk-your-key-here
 LESSONS = (
     "callbacks_runtime.py",
     "callbacks_attach.py",
@@ -100,7 +100,7 @@ def _choose_backend() -> str:
 
 
 def _is_placeholder(key: str) -> bool:
-    return key.startswith("sk-your-")
+    return key.startswith(PLACEHOLDER_PREFIX)
 
 
 def _check_url(name: str) -> None:

@@ -12,6 +12,12 @@ from fake_openai import FakeOpenAIServer  # noqa: E402
 @pytest.fixture
 def faulty_server(request):
     """A fake provider with the fault given by the test's parametrize, owned by the test."""
-    fake = FakeOpenAIServer(token_delay=0, fault=request.param).start()
-    yield fake
-    fake.stop()
+    with FakeOpenAIServer(token_delay=0, fault=request.param) as fake:
+        yield fake
+
+
+@pytest.fixture
+def deepseek_like_server():
+    """Answers an unknown model the way DeepSeek does: HTTP 400 "Model Not Exist"."""
+    with FakeOpenAIServer(token_delay=0, fault="", unknown_model_status=400) as fake:
+        yield fake

@@ -60,17 +60,15 @@ def claim(claim_id: str, section: str):
 
 @pytest.fixture(scope="module")
 def fake():
-    server = FakeOpenAIServer(token_delay=0, fault="").start()
-    yield server
-    server.stop()
+    with FakeOpenAIServer(token_delay=0, fault="") as server:
+        yield server
 
 
 @pytest.fixture
 def fresh_fake():
     """A server of its own, for async tests: the async HTTP client is cached per base URL."""
-    server = FakeOpenAIServer(token_delay=0, fault="").start()
-    yield server
-    server.stop()
+    with FakeOpenAIServer(token_delay=0, fault="") as server:
+        yield server
 
 
 @pytest.fixture
@@ -173,15 +171,12 @@ def test_asking_for_usage_adds_exactly_one_empty_token_and_changes_nothing_else(
 
 @claim("openai-api-base-wins", "Settings")
 def test_openai_api_base_wins_over_openai_base_url(clean_env, fake):
-    other = FakeOpenAIServer(token_delay=0, fault="").start()
-    try:
+    with FakeOpenAIServer(token_delay=0, fault="") as other:
         clean_env.setenv("OPENAI_BASE_URL", other.base_url)
         clean_env.setenv("OPENAI_API_BASE", fake.base_url)
         before = fake.request_count
         ChatOpenAI(model="gpt-4o-mini", max_retries=0).invoke("What is 1 + 2?")
         assert (fake.request_count - before, other.request_count) == (1, 0)
-    finally:
-        other.stop()
 
 
 # --- 1. callbacks_runtime.py --------------------------------------------------------------
@@ -328,19 +323,15 @@ def test_without_streaming_true_invoke_fires_no_tokens_but_streaming_consumers_d
 
 
 @claim("unknown-model-status", "4.")
-def test_an_unknown_model_is_an_api_status_error_as_404_or_400(fake):
-    deepseek_like = FakeOpenAIServer(token_delay=0, unknown_model_status=400).start()
-    try:
-        for server, status in ((fake, 404), (deepseek_like, 400)):
-            recorder = Recorder()
-            with pytest.raises(openai.APIStatusError) as caught:
-                ChatOpenAI(
-                    model="no-such-model", base_url=server.base_url, api_key="sk-t", max_retries=0
-                ).invoke("hi", {"callbacks": [recorder]})
-            assert caught.value.status_code == status
-            assert recorder.hooks() == ["chat_model_start", "llm_error"]
-    finally:
-        deepseek_like.stop()
+def test_an_unknown_model_is_an_api_status_error_as_404_or_400(fake, deepseek_like_server):
+    for server, status in ((fake, 404), (deepseek_like_server, 400)):
+        recorder = Recorder()
+        with pytest.raises(openai.APIStatusError) as caught:
+            ChatOpenAI(
+                model="no-such-model", base_url=server.base_url, api_key="sk-t", max_retries=0
+            ).invoke("hi", {"callbacks": [recorder]})
+        assert caught.value.status_code == status
+        assert recorder.hooks() == ["chat_model_start", "llm_error"]
 
 
 @claim("error-hooks-observe", "4.")
@@ -697,12 +688,11 @@ def test_no_timeout_by_default_except_a_stalled_async_stream(clean_env):
     llm = ChatOpenAI(model="m", base_url="http://127.0.0.1:1/v1")
     assert llm.request_timeout is None and llm.root_client.timeout is None
     assert llm.stream_chunk_timeout == 120.0
-    stalled = FakeOpenAIServer(token_delay=0, fault="stall").start()
-    try:
+    outcome = []
+    with FakeOpenAIServer(token_delay=0, fault="stall") as stalled:  # leaving it hangs up
         fast = model(stalled, streaming=True, stream_chunk_timeout=0.3)
         with pytest.raises(TimeoutError, match="No streaming chunk received for 0.3s"):
             asyncio.run(fast.ainvoke("Tell me a joke"))
-        outcome = []
 
         def consume_sync_stream():
             try:
@@ -714,33 +704,25 @@ def test_no_timeout_by_default_except_a_stalled_async_stream(clean_env):
         sync_stream.start()
         sync_stream.join(1.0)
         assert sync_stream.is_alive() and outcome == []  # the sync stream still waits
-    finally:
-        stalled.stop()  # ends the stalled answers
     sync_stream.join(10)
     assert isinstance(outcome[0], openai.APIConnectionError)  # it waited until the hang-up
 
 
 @claim("timeout-per-attempt", "Troubleshooting")
 def test_a_timeout_is_per_attempt_and_the_sdk_retries_it_twice():
-    silent = FakeOpenAIServer(token_delay=0, fault="timeout").start()
-    try:
+    with FakeOpenAIServer(token_delay=0, fault="timeout") as silent:
         llm = ChatOpenAI(model="m", base_url=silent.base_url, api_key="sk-t", timeout=0.2)
         started = time.monotonic()
         with pytest.raises(openai.APITimeoutError):
             llm.invoke("hi")
         assert silent.request_count == 3 and time.monotonic() - started >= 0.6
-    finally:
-        silent.stop()
 
 
 @claim("sdk-retries-429-500", "Troubleshooting")
 def test_the_sdk_retries_429_and_5xx_twice():
     for fault in ("429", "500"):
-        server = FakeOpenAIServer(token_delay=0, fault=fault).start()
-        try:
+        with FakeOpenAIServer(token_delay=0, fault=fault) as server:
             llm = ChatOpenAI(model="m", base_url=server.base_url, api_key="sk-t")
             with pytest.raises(openai.APIStatusError):
                 llm.invoke("hi")
             assert server.request_count == 3
-        finally:
-            server.stop()

@@ -4,8 +4,6 @@ import pytest
 from failures import online_env
 from lessons import CALLBACK_ERROR, check_clean_run, run_lesson, section
 
-from fake_openai import FakeOpenAIServer
-
 LESSON = "custom_callbacks.py"
 
 
@@ -49,14 +47,6 @@ def test_error_hooks_fire_once_for_the_provoked_failure(output):
     assert "[on_llm_error] OpenAIModelNotFoundError (HTTP 404)" in part
     assert part.count("[on_chain_error]") == 1
     assert part.index("[on_llm_error]") < part.index("Caught OpenAIModelNotFoundError")
-
-
-@pytest.fixture
-def deepseek_like_server():
-    """Answers an unknown model the way DeepSeek does: HTTP 400 "Model Not Exist"."""
-    fake = FakeOpenAIServer(token_delay=0, unknown_model_status=400).start()
-    yield fake
-    fake.stop()
 
 
 def test_error_demo_still_shows_the_hooks_where_an_unknown_model_is_a_400(deepseek_like_server):

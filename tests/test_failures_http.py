@@ -5,8 +5,6 @@ import pytest
 from failures import PLANTED_KEY, assert_one_message, online_env
 from lessons import offline_env, run_lesson
 
-from fake_openai import FakeOpenAIServer
-
 
 @pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
 def test_invalid_key_names_the_variable_and_masks_the_key(faulty_server):
@@ -29,13 +27,6 @@ def test_unknown_model_names_openai_model(faulty_server):
     env = online_env(faulty_server.base_url, OPENAI_MODEL="gpt-nonexistent")
     result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, "HTTP 404", "'gpt-nonexistent'", "OPENAI_MODEL")
-
-
-@pytest.fixture
-def deepseek_like_server():
-    fake = FakeOpenAIServer(token_delay=0, unknown_model_status=400).start()
-    yield fake
-    fake.stop()
 
 
 def test_unknown_model_answered_with_400_model_not_exist_names_openai_model(

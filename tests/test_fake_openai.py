@@ -26,9 +26,8 @@ QUESTION = [{"role": "user", "content": "What is 1 + 2?"}]
 
 @pytest.fixture(scope="module")
 def server():
-    server = FakeOpenAIServer(token_delay=0, fault="").start()
-    yield server
-    server.stop()
+    with FakeOpenAIServer(token_delay=0, fault="") as server:
+        yield server
 
 
 @pytest.fixture
@@ -152,28 +151,22 @@ def test_unknown_model_gets_404(client):
     ],
 )
 def test_injected_faults(fault, error):
-    server = FakeOpenAIServer(token_delay=0, fault=fault).start()
-    try:
+    with FakeOpenAIServer(token_delay=0, fault=fault) as server:
         client = openai.OpenAI(
             base_url=server.base_url, api_key="sk-test", max_retries=0, timeout=0.5
         )
         with pytest.raises(error):
             client.chat.completions.create(model="gpt-4o-mini", messages=QUESTION)
-    finally:
-        server.stop()
 
 
 def test_disconnect_mid_stream_breaks_the_stream():
-    server = FakeOpenAIServer(token_delay=0, fault="disconnect").start()
-    try:
+    with FakeOpenAIServer(token_delay=0, fault="disconnect") as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
         received = []
         with pytest.raises(openai.APIConnectionError):
             for chunk in chat(client, "Tell me a joke", stream=True):
                 received.append(chunk)
         assert 0 < len(received) < len(tokenize("Why do programmers prefer dark mode?"))
-    finally:
-        server.stop()
 
 
 def test_unknown_fault_is_refused():

@@ -68,11 +68,8 @@ def test_gather_of_three_exactly_triple(sections):
 def test_the_three_calls_of_section_4_really_run_at_once():
     """Three awaits one after another would count the same tokens; the server sees the
     difference. Each reply is held 0.3 s, so calls in flight together overlap for sure."""
-    server = FakeOpenAIServer(token_delay=0, reply_delay=0.3).start()
-    try:
+    with FakeOpenAIServer(token_delay=0, fault="", reply_delay=0.3) as server:
         result = run_lesson(LESSON, env=online_env(server.base_url, OPENAI_MODEL="gpt-4o-mini"))
-    finally:
-        server.stop()
     assert result.returncode == 0, result.stdout
     assert server.peak_in_flight == 3
 
