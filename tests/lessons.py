@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,12 @@ def run_lesson(
         text=True,
         encoding="utf-8",
     )
+
+
+def ctrl_c_reaches_python() -> None:
+    """preexec_fn for a child that must get Ctrl-C: a shell's background job starts with
+    SIGINT ignored, the child would inherit that, and Python then ignores Ctrl-C too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def read_until(process: subprocess.Popen, done, timeout: float = 30) -> str:

@@ -7,7 +7,15 @@ import sys
 
 import pytest
 from failures import assert_one_message, online_env
-from lessons import ROOT, check_clean_run, free_port, offline_env, read_until, run_lesson
+from lessons import (
+    ROOT,
+    check_clean_run,
+    ctrl_c_reaches_python,
+    free_port,
+    offline_env,
+    read_until,
+    run_lesson,
+)
 
 
 def test_connection_refused_names_the_url():
@@ -78,7 +86,7 @@ def test_ctrl_c_while_streaming_exits_130_cleanly():
         env=offline_env(TUTORIAL_TOKEN_DELAY="0.2"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_reaches_python,
     )
     try:
         seen = read_until(lesson, lambda text: text.count("|") >= 2)

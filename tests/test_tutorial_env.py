@@ -10,6 +10,7 @@ from dotenv import dotenv_values
 from lessons import (
     ROOT,
     check_clean_run,
+    ctrl_c_reaches_python,
     expected_output,
     free_port,
     matches_expected,
@@ -121,6 +122,7 @@ def test_lesson_against_standalone_server_prints_the_same_lesson():
         env=offline_env(),
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_reaches_python,
     )
     try:
         banner = read_until(server, lambda text: "\n" in text)
