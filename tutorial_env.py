@@ -27,6 +27,7 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
@@ -339,25 +340,31 @@ def _run_subprocess(path: Path) -> int:
 def _run_forked(path: Path) -> int:
     """`python <lesson>` in a fork of this process, which has already paid for the imports.
 
-    The child is a fresh copy: no server, no event loop, no handlers yet. It runs the lesson
-    as __main__, exactly as the interpreter would, including the lesson's own excepthook.
+    The child is a fresh copy: no server, no event loop, no handlers yet.
     """
     pid = os.fork()
     if pid == 0:
-        status = 0
-        try:
-            sys.argv, sys.path[0] = [str(path)], str(ROOT)
-            runpy.run_path(str(path), run_name="__main__")
-        except SystemExit as exit_:
-            status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
-        except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught error
-            sys.excepthook(*sys.exc_info())
-            status = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(status)
+        run_as_main(path)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def run_as_main(path: Path) -> NoReturn:
+    """Run a lesson as __main__ in this process, exactly as `python <lesson>` would,
+    including the lesson's own excepthook, then leave with its exit status. For a forked
+    child: the tour's, and the tests' (tests/forkserver.py)."""
+    status = 0
+    try:
+        sys.argv, sys.path[0] = [str(path)], str(ROOT)
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught error
+        sys.excepthook(*sys.exc_info())
+        status = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def serve(port: int) -> int:

@@ -8,6 +8,7 @@ Compare without writing (the Docker check does this inside the image):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import selectors
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,19 +60,55 @@ def offline_env(**overrides: str) -> dict[str, str]:
 
 
 def run_lesson(
-    lesson: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = ROOT
+    lesson: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path = ROOT,
+    fresh: bool = False,
 ) -> subprocess.CompletedProcess:
-    """`python <lesson>`, stdout and stderr merged in the order printed."""
+    """`python <lesson>`, stdout and stderr merged in the order printed. The tests fork it
+    from a warm interpreter (tests/forkserver.py), as the tour does; fresh=True starts a new
+    interpreter, exactly as a reader does, for `make expected` and the Docker check."""
+    env = env or offline_env()
+    if not fresh and hasattr(os, "fork"):
+        return _forked(lesson, env, timeout, cwd)
     return subprocess.run(
         [sys.executable, str(ROOT / lesson)],
         cwd=cwd,
-        env=env or offline_env(),
+        env=env,
         timeout=timeout,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         encoding="utf-8",
     )
+
+
+_forkserver: subprocess.Popen | None = None  # one per test process, started on first use
+
+
+def _forked(lesson: str, env: dict, timeout: float, cwd: Path) -> subprocess.CompletedProcess:
+    global _forkserver
+    if _forkserver is None or _forkserver.poll() is not None:
+        _forkserver = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "forkserver.py")],
+            env=offline_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "output.txt"
+        request = {"lesson": str(ROOT / lesson), "env": env, "cwd": str(cwd)}
+        request.update(output=str(output), timeout=timeout)
+        _forkserver.stdin.write(json.dumps(request) + "\n")
+        _forkserver.stdin.flush()
+        returncode = json.loads(_forkserver.stdout.readline())["returncode"]
+        printed = output.read_text(encoding="utf-8") if output.exists() else ""
+    command = [sys.executable, lesson]
+    if returncode is None:
+        raise subprocess.TimeoutExpired(command, timeout, output=printed)
+    return subprocess.CompletedProcess(command, returncode, stdout=printed)
 
 
 def ctrl_c_reaches_python() -> None:
@@ -140,7 +178,7 @@ def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
 
 def update(lessons: list[str]) -> int:
     for lesson in lessons:
-        result = run_lesson(lesson)
+        result = run_lesson(lesson, fresh=True)
         if result.returncode != 0:
             print(
                 f"{lesson} exited {result.returncode}; expected output not written:\n"
@@ -162,7 +200,7 @@ def check(lessons: list[str]) -> int:
     """Run each lesson and compare, without writing: the Docker check runs this in the image."""
     failed = []
     for lesson in lessons:
-        result = run_lesson(lesson)
+        result = run_lesson(lesson, fresh=True)
         same = result.returncode == 0 and matches_expected(normalise(result.stdout), lesson)
         print(f"{'same' if same else 'DIFFERS'}  {lesson}")
         if not same:
