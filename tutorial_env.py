@@ -44,6 +44,7 @@ LESSONS = (
     "callbacks_custom_events.py",
     "file_logging.py",
     "token_counting.py",
+    "agent_callbacks.py",
 )
 
 _server = None
@@ -317,7 +318,8 @@ def tour() -> int:
     """Run every lesson that exists, in order, each under a numbered header."""
     run = _run_forked if hasattr(os, "fork") else _run_subprocess
     if run is _run_forked:
-        import langchain_openai  # noqa: F401 - paid once here, shared by every forked lesson
+        import langchain.agents  # noqa: F401 - paid once here, shared by every forked lesson
+        import langchain_openai  # noqa: F401
     failed = []
     for number, lesson in enumerate(LESSONS, 1):
         if not (ROOT / lesson).exists():

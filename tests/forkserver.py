@@ -1,5 +1,5 @@
 """Runs lessons for the tests from one warm interpreter, as the tour does: each run is a
-fork that has already paid for `import langchain_openai`, so a lesson run costs a fraction
+fork that has already paid for importing LangChain, so a lesson run costs a fraction
 of `python <lesson>`. The expected outputs come from real `python <lesson>` runs
 (`make expected`), so every test also checks that a forked run prints the same.
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import langchain_openai  # noqa: E402, F401 - paid once here, shared by every forked run
+import langchain.agents  # noqa: E402, F401 - paid once here, shared by every forked run
+import langchain_openai  # noqa: E402, F401
 
 import tutorial_env  # noqa: E402
 

@@ -20,6 +20,7 @@ import warnings
 import httpx
 import openai
 import pytest
+from langchain.agents import create_agent
 from langchain_core.callbacks import (
     AsyncCallbackHandler,
     BaseCallbackHandler,
@@ -34,6 +35,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
+from langgraph.config import get_stream_writer
 from lessons import offline_env
 from loguru import logger
 
@@ -726,3 +728,111 @@ def test_the_sdk_retries_429_and_5xx_twice():
             with pytest.raises(openai.APIStatusError):
                 llm.invoke("hi")
             assert server.request_count == 3
+
+
+# --- 9. agent_callbacks.py ----------------------------------------------------------------
+
+AGENT_QUESTION = {
+    "messages": [{"role": "user", "content": "What is 6 * 7? Use the multiply tool."}]
+}
+
+
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    dispatch_custom_event("progress", {"via": "dispatch_custom_event"})
+    get_stream_writer()({"via": "get_stream_writer"})
+    return a * b
+
+
+def agent(llm):
+    return create_agent(llm, tools=[multiply])
+
+
+def starts(recorder):
+    """Each start event as (hook, the graph node it ran in)."""
+    return [
+        (hook, kw["metadata"].get("langgraph_node"))
+        for hook, kw in recorder.events
+        if hook.endswith("_start")
+    ]
+
+
+@claim("agent-runtime-whole-loop", "9.")
+def test_a_runtime_handler_hears_every_model_turn_and_tool_with_its_node(fake):
+    recorder = Recorder()
+    agent(model(fake)).invoke(AGENT_QUESTION, {"callbacks": [recorder]})
+    heard = [(h, node) for h, node in starts(recorder) if h in ("chat_model_start", "tool_start")]
+    assert heard == [
+        ("chat_model_start", "model"),
+        ("tool_start", "tools"),
+        ("chat_model_start", "model"),
+    ]
+
+
+@claim("agent-where-you-attach", "9.")
+def test_what_a_handler_hears_depends_on_where_it_is_attached(fake):
+    def heard(build):
+        recorder = Recorder()
+        runnable, config = build(recorder)
+        runnable.invoke(AGENT_QUESTION, config)
+        hooks = recorder.hooks()
+        return tuple(hooks.count(h) for h in ("chain_start", "chat_model_start", "tool_start"))
+
+    assert heard(lambda r: (agent(model(fake)), {"callbacks": [r]})) == (4, 2, 1)
+    assert heard(lambda r: (agent(model(fake)).with_config(callbacks=[r]), {})) == (4, 2, 1)
+    assert heard(lambda r: (agent(model(fake, callbacks=[r])), {})) == (0, 2, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and nothing warns about the lost handler
+        prebound = heard(lambda r: (agent(model(fake).with_config(callbacks=[r])), {}))
+    assert prebound == (0, 0, 0)
+
+
+@claim("agent-messages-mode-streams", "9.")
+def test_stream_mode_messages_makes_the_model_stream_without_streaming_true(fake):
+    recorder = Recorder()
+    llm = model(fake)
+    assert not llm.streaming
+    chunks = list(
+        agent(llm).stream(AGENT_QUESTION, {"callbacks": [recorder]}, stream_mode="messages")
+    )
+    final = "".join(c.content for c, meta in chunks if meta["langgraph_node"] == "model")
+    assert final == "".join(tokens(recorder)) and final.endswith("the answer is 42.")
+
+
+@claim("agent-usage-needs-stream-usage", "9.")
+def test_the_agents_streamed_usage_reads_zero_behind_a_base_url_without_stream_usage(fake):
+    used = {}
+    for stream_usage in (None, True):
+        with get_usage_metadata_callback() as usage:
+            llm = model(fake, stream_usage=stream_usage)
+            list(agent(llm).stream(AGENT_QUESTION, stream_mode="messages"))
+        used[stream_usage] = usage.usage_metadata
+    assert used[None] == {} and used[True]["gpt-4o-mini"]["total_tokens"] > 0
+
+
+@claim("agent-nostream", "9.")
+def test_a_model_tagged_nostream_sends_no_token_chunks(fake):
+    llm = model(fake, tags=["nostream"])
+    chunks = list(agent(llm).stream(AGENT_QUESTION, stream_mode="messages"))
+    from_model = [type(c).__name__ for c, meta in chunks if meta["langgraph_node"] == "model"]
+    assert from_model == ["AIMessage", "AIMessage"]  # whole messages, no AIMessageChunk
+
+
+@claim("agent-custom-events", "9.")
+def test_dispatch_custom_event_and_get_stream_writer_reach_different_places(fresh_fake):
+    recorder = Recorder()
+    custom = list(
+        agent(model(fresh_fake)).stream(
+            AGENT_QUESTION, {"callbacks": [recorder]}, stream_mode="custom"
+        )
+    )
+    handled = [kw["data"]["via"] for hook, kw in recorder.events if hook == "custom"]
+
+    async def events():
+        stream = agent(model(fresh_fake)).astream_events(AGENT_QUESTION, version="v2")
+        return [e["data"]["via"] async for e in stream if e["event"] == "on_custom_event"]
+
+    assert custom == [{"via": "get_stream_writer"}]
+    assert handled == ["dispatch_custom_event"]
+    assert asyncio.run(events()) == ["dispatch_custom_event"]

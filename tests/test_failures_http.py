@@ -61,3 +61,9 @@ def test_a_429_that_clears_on_retry_completes_normally(faulty_server):
     assert result.returncode == 0, result.stdout
     assert "[error]" not in result.stdout and "Answer: 2 + 2 = 4." in result.stdout
     assert faulty_server.request_count == 3  # two model calls, the first one retried once
+
+
+@pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
+def test_a_401_inside_the_agent_loop_ends_in_one_message(faulty_server):
+    result = run_lesson("agent_callbacks.py", env=online_env(faulty_server.base_url))
+    assert_one_message(result, 1, "HTTP 401", "OPENAI_API_KEY", "sk-...abcd")

@@ -102,3 +102,9 @@ def test_ctrl_c_while_streaming_exits_130_cleanly():
 
 def test_offline_run_still_clean_with_the_mechanism_installed():
     check_clean_run(run_lesson("callbacks_constructor.py"), "callbacks_constructor.py")
+
+
+@pytest.mark.parametrize("faulty_server", ["disconnect"], indirect=True)
+def test_a_dropped_connection_inside_the_agent_loop_ends_in_one_message(faulty_server):
+    result = run_lesson("agent_callbacks.py", env=online_env(faulty_server.base_url))
+    assert_one_message(result, 1, "dropped before any answer came back", "OPENAI_BASE_URL")
