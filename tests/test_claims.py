@@ -82,9 +82,9 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-def model(server, **settings) -> ChatOpenAI:
+def model(server, name="gpt-4o-mini", **settings) -> ChatOpenAI:
     settings.setdefault("max_retries", 0)
-    return ChatOpenAI(model="gpt-4o-mini", base_url=server.base_url, api_key="sk-test", **settings)
+    return ChatOpenAI(model=name, base_url=server.base_url, api_key="sk-test", **settings)
 
 
 class Recorder(BaseCallbackHandler):
@@ -329,9 +329,7 @@ def test_an_unknown_model_is_an_api_status_error_as_404_or_400(fake, deepseek_li
     for server, status in ((fake, 404), (deepseek_like_server, 400)):
         recorder = Recorder()
         with pytest.raises(openai.APIStatusError) as caught:
-            ChatOpenAI(
-                model="no-such-model", base_url=server.base_url, api_key="sk-t", max_retries=0
-            ).invoke("hi", {"callbacks": [recorder]})
+            model(server, "no-such-model").invoke("hi", {"callbacks": [recorder]})
         assert caught.value.status_code == status
         assert recorder.hooks() == ["chat_model_start", "llm_error"]
 
@@ -339,9 +337,7 @@ def test_an_unknown_model_is_an_api_status_error_as_404_or_400(fake, deepseek_li
 @claim("error-hooks-observe", "4.")
 def test_error_hooks_fire_and_the_exception_still_arrives(fake):
     recorder = Recorder()
-    chain = ChatPromptTemplate.from_template("{q}") | ChatOpenAI(
-        model="no-such-model", base_url=fake.base_url, api_key="sk-t", max_retries=0
-    )
+    chain = ChatPromptTemplate.from_template("{q}") | model(fake, "no-such-model")
     with pytest.raises(openai.NotFoundError):
         chain.invoke({"q": "hi"}, {"callbacks": [recorder]})
     assert recorder.hooks()[-2:] == ["llm_error", "chain_error"]
@@ -650,9 +646,7 @@ def test_a_model_missing_from_the_price_table_costs_zero_without_warning(fake):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with get_openai_callback() as cost:
-            ChatOpenAI(
-                model="my-local-model", base_url=fake.base_url, api_key="sk-t", max_retries=0
-            ).invoke("What is 1 + 2?")
+            model(fake, "my-local-model").invoke("What is 1 + 2?")
     assert cost.total_tokens > 0 and cost.total_cost == 0
 
 

@@ -16,10 +16,15 @@ def returned(part):
     return re.search(r"^invoke returned: (.*)$", part, re.MULTILINE).group(1)
 
 
+def streamed_tokens(part):
+    """The tokens on the line the handler prints, each followed by a |."""
+    token_line = next(line for line in part.splitlines() if line.endswith("|"))
+    return token_line.split("|")[:-1]
+
+
 def test_streaming_tokens_arrive_one_by_one_and_add_up_to_the_message(output):
     part = section(output, 1)
-    token_line = next(line for line in part.splitlines() if line.endswith("|"))
-    tokens = token_line.split("|")[:-1]
+    tokens = streamed_tokens(part)
     assert len([t for t in tokens if t]) > 1
     assert "".join(tokens) == returned(part)
     assert f"on_llm_new_token was called {len(tokens)} times" in part
@@ -34,8 +39,7 @@ def test_without_streaming_no_token_events_but_the_whole_message(output):
 
 def test_a_streaming_consumer_makes_the_model_stream_without_streaming_true(output):
     part = section(output, 3)
-    token_line = next(line for line in part.splitlines() if line.endswith("|"))
-    tokens = token_line.split("|")[:-1]
+    tokens = streamed_tokens(part)
     assert "".join(tokens) == returned(section(output, 2))
     assert f"on_llm_new_token was called {len(tokens)} times" in part
     assert f"stream() yielded {len(tokens)} chunks" in part

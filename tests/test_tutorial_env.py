@@ -137,20 +137,25 @@ def test_lesson_against_standalone_server_prints_the_same_lesson():
         assert server.wait(timeout=10) == 130
 
 
-def test_a_tour_whose_lessons_fail_exits_1_and_names_every_one_that_failed(tmp_path):
+def run_tour(cwd, **env) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """`python -m tutorial_env tour` from another folder, and its output under each header."""
     result = subprocess.run(
         [sys.executable, "-m", "tutorial_env", "tour"],
-        cwd=tmp_path,
+        cwd=cwd,
         text=True,
-        env=offline_env(PYTHONPATH=str(ROOT), TUTORIAL_OFFLINE_FAULT="404"),
+        env=offline_env(PYTHONPATH=str(ROOT), **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         encoding="utf-8",
         timeout=120,
     )
-    assert result.returncode == 1, result.stdout
     parts = re.split(r"^=+\n\[\d+/\d+\] ([\w.]+): .*\n=+\n", result.stdout, flags=re.M)
-    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    return result, dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_a_tour_whose_lessons_fail_exits_1_and_names_every_one_that_failed(tmp_path):
+    result, sections = run_tour(tmp_path, TUTORIAL_OFFLINE_FAULT="404")
+    assert result.returncode == 1, result.stdout
     assert list(sections) == list(tutorial_env.LESSONS)  # it went on after the failures
     failed = [lesson for lesson, output in sections.items() if "[error] HTTP 404" in output]
     assert failed
@@ -167,20 +172,9 @@ def test_every_lesson_has_a_docstring_title_for_the_tour(lesson):
 def test_tour_runs_every_lesson_with_the_output_it_has_on_its_own(tmp_path):
     """The tour forks each lesson from one warm interpreter; each must print what it prints
     when run alone (and what the README shows)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tutorial_env", "tour"],
-        cwd=tmp_path,
-        text=True,
-        env=offline_env(PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        encoding="utf-8",
-        timeout=120,
-    )
+    result, sections = run_tour(tmp_path)
     assert result.returncode == 0, result.stdout
     assert result.stdout.rstrip().endswith("Tour complete.")
-    parts = re.split(r"^=+\n\[\d+/\d+\] ([\w.]+): .*\n=+\n", result.stdout, flags=re.M)
-    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     assert list(sections) == list(tutorial_env.LESSONS)
     for lesson, output in sections.items():
         shown = normalise(output.replace("\nTour complete.", ""))
