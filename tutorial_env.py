@@ -45,6 +45,7 @@ LESSONS = (
     "file_logging.py",
     "token_counting.py",
     "agent_callbacks.py",
+    "custom_tracer.py",
 )
 
 _server = None

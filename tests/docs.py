@@ -1,6 +1,7 @@
 """Keep README.md true to the code: excerpts, outputs and links.
 
-Output blocks follow a marker and are rewritten from tests/expected/ by `make expected`:
+Output blocks follow a marker and are rewritten from tests/expected/ by `make expected`
+(lesson 10's from one real run, <lesson>.sample.txt, since its times are the point):
 
     <!-- output: callbacks_runtime.py -->
     ```text
@@ -16,7 +17,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from lessons import LESSONS, ROOT, expected_output
+from lessons import LESSONS, ROOT, shown_output
 
 READMES = [ROOT / "README.md", ROOT / "README.ja.md"]
 OUTPUT_BLOCK = re.compile(
@@ -105,9 +106,7 @@ def used_links() -> list[tuple[str, str, str]]:
 def update() -> int:
     for readme in READMES:
         text = readme.read_text(encoding="utf-8")
-        new = OUTPUT_BLOCK.sub(
-            lambda m: m.group(1) + expected_output(m["lesson"]) + m.group(4), text
-        )
+        new = OUTPUT_BLOCK.sub(lambda m: m.group(1) + shown_output(m["lesson"]) + m.group(4), text)
         if new != text:
             readme.write_text(new, encoding="utf-8")
             print(f"updated output blocks in {readme.name}")

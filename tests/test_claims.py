@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 
 import httpx
 import openai
@@ -30,10 +32,14 @@ from langchain_core.callbacks import (
     dispatch_custom_event,
     get_usage_metadata_callback,
 )
+from langchain_core.globals import set_debug
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables.config import ContextThreadPoolExecutor
 from langchain_core.tools import tool
+from langchain_core.tracers import BaseTracer
+from langchain_core.tracers.context import register_configure_hook
 from langchain_openai import ChatOpenAI
 from langgraph.config import get_stream_writer
 from lessons import offline_env
@@ -830,3 +836,168 @@ def test_dispatch_custom_event_and_get_stream_writer_reach_different_places(fres
     assert custom == [{"via": "get_stream_writer"}]
     assert handled == ["dispatch_custom_event"]
     assert asyncio.run(events()) == ["dispatch_custom_event"]
+
+
+# Lesson 10: tracers.
+
+
+class Collector(BaseTracer):
+    """Every root run LangChain hands the tracer, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.roots = []
+
+    def _persist_run(self, run):
+        self.roots.append(run)
+
+
+class EveryRunCollector(Collector):
+    """Added by LangChain to every run while LESSON10_CLAIM_TRACING is on."""
+
+    received = []
+
+    def _persist_run(self, run):
+        EveryRunCollector.received.append(run)
+
+
+register_configure_hook(
+    ContextVar("claims_tracer", default=None), True, EveryRunCollector, "LESSON10_CLAIM_TRACING"
+)
+
+
+def shape(run):
+    return (run.name, [shape(child) for child in run.child_runs])
+
+
+def thread_step(llm, pool_class=ThreadPoolExecutor, pass_config=False):
+    def ask(topic, config):
+        with pool_class(max_workers=1) as pool:
+            return pool.submit(llm.invoke, topic, config if pass_config else None).result()
+
+    return RunnableLambda(ask, name="step")
+
+
+def simple_chain(llm):
+    prompt = ChatPromptTemplate.from_template("Say something short about {topic}.")
+    return (prompt | llm | StrOutputParser()).with_config(run_name="chain")
+
+
+@claim("set-debug-console", "10.")
+def test_set_debug_prints_every_run_start_and_end_with_inputs_and_outputs(fake, capsys):
+    set_debug(True)
+    try:
+        simple_chain(model(fake)).invoke({"topic": "tracing"})
+    finally:
+        set_debug(False)
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    for path in ("chain:chain", "chain:chain > llm:ChatOpenAI"):
+        assert f"[{path}] Entering" in printed and re.search(
+            rf"\[{path}\] \[.+?\] Exiting", printed
+        )
+    assert '"topic": "tracing"' in printed  # the inputs
+    assert "I am the offline tutorial model" in printed  # and the outputs
+    simple_chain(model(fake)).invoke({"topic": "tracing"})
+    assert capsys.readouterr().out == ""  # set_debug(False) turns it off again
+
+
+@claim("tracer-gets-finished-roots", "10.")
+def test_persist_run_gets_each_root_once_when_it_ends_with_its_children(fake):
+    tracer = Collector()
+    simple_chain(model(fake)).invoke({"topic": "tracing"}, {"callbacks": [tracer]})
+    assert [shape(root) for root in tracer.roots] == [
+        ("chain", [("ChatPromptTemplate", []), ("ChatOpenAI", []), ("StrOutputParser", [])])
+    ]
+    root = tracer.roots[0]
+    for run in [root, *root.child_runs]:
+        assert run.start_time <= run.end_time and run.outputs and run.error is None
+        assert run.inputs
+    usage = root.child_runs[1].outputs["generations"][0][0]["message"]["kwargs"]
+    assert usage["usage_metadata"]["total_tokens"] > 0
+
+
+@claim("thread-loses-run-context", "10.")
+def test_a_model_call_from_a_plain_thread_is_no_child_of_the_step(fake):
+    tracer, recorder = Collector(), Recorder()
+    thread_step(model(fake)).invoke("tracing", {"callbacks": [tracer, recorder]})
+    assert [shape(root) for root in tracer.roots] == [("step", [])]
+    assert "chat_model_start" not in recorder.hooks()
+
+
+@claim("configure-hook-second-root", "10.")
+def test_a_tracer_added_to_every_run_files_the_lost_call_as_a_second_root(fake, monkeypatch):
+    monkeypatch.setenv("LESSON10_CLAIM_TRACING", "true")
+    EveryRunCollector.received = []
+    thread_step(model(fake)).invoke("tracing")
+    assert [shape(root) for root in EveryRunCollector.received] == [
+        ("ChatOpenAI", []),
+        ("step", []),
+    ]
+    assert len({root.trace_id for root in EveryRunCollector.received}) == 2
+
+
+@claim("langsmith-tracing-every-run", "10.")
+def test_langsmith_tracing_adds_its_tracer_to_a_run_configured_in_a_bare_thread():
+    code = (
+        "import threading\n"
+        "from langchain_core.callbacks import CallbackManager\n"
+        "names = []\n"
+        "def configure():\n"
+        "    names.extend(type(h).__name__ for h in CallbackManager.configure().handlers)\n"
+        "thread = threading.Thread(target=configure)\n"
+        "thread.start(); thread.join()\n"
+        "print(names)\n"
+    )
+    env = offline_env(
+        LANGSMITH_TRACING="true",
+        LANGSMITH_API_KEY="lsv2-test",
+        LANGSMITH_ENDPOINT="http://127.0.0.1:9",  # nothing listens; nothing is sent anyway
+    )
+    del env["LANGCHAIN_TRACING_V2"]  # offline_env's "false" would win over LANGSMITH_TRACING
+    printed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert printed.strip() == "['LangChainTracer']"
+
+
+@claim("context-executor-keeps-parent", "10.")
+def test_passing_config_or_a_context_thread_pool_keeps_the_call_in_the_tree(fake, monkeypatch):
+    monkeypatch.setenv("LESSON10_CLAIM_TRACING", "true")
+    for pool_class, pass_config in [(ThreadPoolExecutor, True), (ContextThreadPoolExecutor, False)]:
+        tracer, EveryRunCollector.received = Collector(), []
+        thread_step(model(fake), pool_class, pass_config).invoke("x", {"callbacks": [tracer]})
+        for roots in (tracer.roots, EveryRunCollector.received):
+            assert [shape(root) for root in roots] == [("step", [("ChatOpenAI", [])])]
+
+
+class Broken(Collector):
+    def _persist_run(self, run):
+        raise ConnectionError("collector down")
+
+
+class StrictBroken(Broken):
+    raise_error = True
+
+
+@claim("tracer-error-only-logged", "10.")
+def test_a_raising_tracer_is_logged_as_a_warning_and_the_chain_returns(fake, caplog):
+    with caplog.at_level(logging.WARNING, "langchain_core.callbacks.manager"):
+        answer = simple_chain(model(fake)).invoke({"topic": "x"}, {"callbacks": [Broken()]})
+    assert answer.startswith("I am the offline tutorial model")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "Error in Broken.on_chain_end callback: ConnectionError('collector down')")
+    ]
+
+
+@claim("raise-error-reaches-caller", "10.")
+def test_raise_error_logs_the_same_line_then_raises_and_the_answer_is_lost(fake, caplog):
+    recorder = Recorder()
+    with caplog.at_level(logging.WARNING, "langchain_core.callbacks.manager"):
+        with pytest.raises(ConnectionError, match="collector down"):
+            simple_chain(model(fake)).invoke(
+                {"topic": "x"}, {"callbacks": [recorder, StrictBroken()]}
+            )
+    assert "llm_end" in recorder.hooks()  # the model had answered
+    assert [r.getMessage() for r in caplog.records] == [
+        "Error in StrictBroken.on_chain_end callback: ConnectionError('collector down')"
+    ]

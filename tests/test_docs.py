@@ -15,7 +15,15 @@ from docs import (
     python_excerpts,
     used_links,
 )
-from lessons import LESSONS, ROOT, expected_output
+from lessons import (
+    CLOCKED,
+    LESSONS,
+    ROOT,
+    expected_output,
+    same_structure,
+    sample_path,
+    shown_output,
+)
 from test_claims import CLAIMS
 
 
@@ -35,9 +43,16 @@ def test_lesson_section_excerpts_and_output(readme, lesson):
     blocks = [body for name, body in output_blocks(section) if name == lesson]
     assert blocks, f"{readme.name}: the {lesson} section has no output block"
     for body in blocks:
-        assert body == expected_output(lesson), (
+        assert body == shown_output(lesson), (
             f"{readme.name}: the output shown for {lesson} is stale; run `make expected`"
         )
+
+
+@pytest.mark.parametrize("lesson", sorted(CLOCKED))
+def test_the_real_run_shown_for_a_clocked_lesson_has_the_expected_structure(lesson):
+    assert same_structure(sample_path(lesson), lesson), (
+        f"{sample_path(lesson).name} is not a run of {lesson} as it stands: run `make expected`"
+    )
 
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)

@@ -1,0 +1,210 @@
+"""Build a tracer on callbacks, and see the run tree that tracing tools draw.
+
+LangSmith, Langfuse, Phoenix and OpenTelemetry exporters are callback handlers. A
+`BaseTracer` subclass receives each finished root run with its children, times, inputs,
+outputs and errors. This lesson prints that tree as a waterfall, shows how a worker thread
+loses a child or splits a trace, exports the runs as OpenTelemetry spans, and shows that a
+broken tracer is silent unless it sets `raise_error`.
+Reference: https://reference.langchain.com/python/langchain-core/tracers/base/BaseTracer
+
+Run: python custom_tracer.py
+"""
+
+import contextlib
+import io
+import logging
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+
+from langchain_core.globals import set_debug
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables.config import ContextThreadPoolExecutor
+from langchain_core.tools import tool
+from langchain_core.tracers import BaseTracer
+from langchain_core.tracers.context import register_configure_hook
+from langchain_openai import ChatOpenAI
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import tutorial_env
+
+tutorial_env.load()  # in place of load_dotenv(): your .env key, or the offline model
+
+
+@tool
+def word_count(text: str) -> int:
+    """Count the words in a text."""
+    return len(text.split())
+
+
+class RunCollector(BaseTracer):
+    """A tracer: LangChain hands it each root run when it ends, children included."""
+
+    def __init__(self):
+        super().__init__()
+        self.roots = []
+
+    def _persist_run(self, run):
+        self.roots.append(run)
+
+
+class AlwaysOnTracer(RunCollector):
+    """Like LangSmith's tracer: LangChain makes one for every run while MY_TRACING is on."""
+
+    backend = []  # where every instance sends its runs, as a tracing service would
+
+    def _persist_run(self, run):
+        AlwaysOnTracer.backend.append(run)
+
+
+register_configure_hook(ContextVar("my_tracer", default=None), True, AlwaysOnTracer, "MY_TRACING")
+
+
+def token_usage(run):
+    """The usage a model run reported, or None."""
+    if run.run_type != "llm" or not run.outputs:
+        return None
+    return run.outputs["generations"][0][0]["message"]["kwargs"].get("usage_metadata")
+
+
+def print_waterfall(root, width=30):
+    """One row per run, indented under its parent; the bar shows when it ran."""
+    total = max((root.end_time - root.start_time).total_seconds(), 1e-6)
+
+    def row(run, depth):
+        start, end = ((t - root.start_time).total_seconds() for t in (run.start_time, run.end_time))
+        left = min(int(start / total * width), width - 1)
+        right = max(math.ceil(end / total * width), left + 1)
+        bar = " " * left + "#" * (right - left) + " " * (width - right)
+        usage = token_usage(run)
+        tokens = f"  {usage['input_tokens']} in, {usage['output_tokens']} out" if usage else ""
+        label = f"{'  ' * depth}{run.run_type} {run.name}"
+        print(f"{label:<28}|{bar}|{start * 1000:7.1f} ms{(end - start) * 1000:7.1f} ms{tokens}")
+        for child in sorted(run.child_runs, key=lambda child: child.start_time):
+            row(child, depth + 1)
+
+    print(f"{'run':<28} {'0 ms':<{width}} {'start':>9}{'took':>10}")
+    row(root, 0)
+
+
+def outline(run):
+    return f"{run.name}({', '.join(outline(child) for child in run.child_runs)})"
+
+
+class OpenTelemetryExporter(RunCollector):
+    """Turns each finished run tree into OpenTelemetry spans, children under their parent."""
+
+    def __init__(self, tracer):
+        super().__init__()
+        self.tracer = tracer
+
+    def _persist_run(self, run, parent=trace.INVALID_SPAN):
+        start, end = (int(t.timestamp() * 1e9) for t in (run.start_time, run.end_time))
+        context = trace.set_span_in_context(parent)
+        span = self.tracer.start_span(run.name, context=context, start_time=start)
+        span.set_attribute("langchain.run_type", run.run_type)
+        if usage := token_usage(run):
+            span.set_attribute("gen_ai.usage.input_tokens", usage["input_tokens"])
+            span.set_attribute("gen_ai.usage.output_tokens", usage["output_tokens"])
+        for child in run.child_runs:
+            self._persist_run(child, span)
+        span.end(end_time=end)
+
+
+class BrokenExporter(RunCollector):
+    """An exporter whose collector is down."""
+
+    def _persist_run(self, run):
+        raise ConnectionError("no collector listening on localhost:4318")
+
+
+class StrictBrokenExporter(BrokenExporter):
+    raise_error = True
+
+
+class ShowLogged(logging.Handler):
+    def emit(self, record):
+        print(f"[logged on purpose] {record.getMessage()}")
+
+
+def main():
+    llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"])
+    prompt = ChatPromptTemplate.from_template("Say something short about {topic}.")
+    chain = (prompt | llm | StrOutputParser() | word_count).with_config(run_name="count_words")
+    question = {"topic": "tracing"}
+
+    print("== 1. The built-in tracer: set_debug(True) ==")
+    set_debug(True)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        chain.invoke(question)
+    set_debug(False)
+    lines = printed.getvalue().splitlines()
+    headers = [line for line in lines if "] Entering " in line or "] Exiting " in line]
+    print("\n".join(headers))
+    print(f"... and {len(lines) - len(headers)} more lines of inputs and outputs\n")
+
+    print("== 2. Your own tracer: the run tree as a waterfall ==")
+    tracer = RunCollector()
+    print(f"count_words returned {chain.invoke(question, config={'callbacks': [tracer]})}")
+    print(f"the tracer received {len(tracer.roots)} root run")
+    print_waterfall(tracer.roots[0])
+    print()
+
+    print("== 3. A model call from a worker thread: the lost child and the split trace ==")
+
+    def ask_in_thread(pool_class, pass_config):
+        def ask(topic, config):
+            with pool_class(max_workers=1) as pool:
+                message = f"One line on {topic}."
+                return pool.submit(llm.invoke, message, config if pass_config else None).result()
+
+        return RunnableLambda(ask, name="ask_in_thread")
+
+    os.environ["MY_TRACING"] = "true"  # like LANGSMITH_TRACING=true
+    for pool_class, pass_config in [
+        (ThreadPoolExecutor, False),
+        (ThreadPoolExecutor, True),
+        (ContextThreadPoolExecutor, False),
+    ]:
+        run_time, AlwaysOnTracer.backend = RunCollector(), []
+        ask_in_thread(pool_class, pass_config).invoke("threads", config={"callbacks": [run_time]})
+        print(f"{pool_class.__name__}{', config passed on' if pass_config else ''}:")
+        for name, roots in [("run-time", run_time.roots), ("always-on", AlwaysOnTracer.backend)]:
+            print(
+                f"  {name + ' tracer:':<18} roots: {len(roots)}  {', '.join(map(outline, roots))}"
+            )
+    del os.environ["MY_TRACING"]
+    print()
+
+    print("== 4. The same runs as OpenTelemetry spans ==")
+    provider, spans = TracerProvider(), InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    exporter = OpenTelemetryExporter(provider.get_tracer("custom_tracer"))
+    chain.invoke(question, config={"callbacks": [exporter]})
+    finished = sorted(spans.get_finished_spans(), key=lambda span: span.start_time)
+    names = {span.context.span_id: span.name for span in finished}
+    print(f"{len(finished)} spans, {len({s.context.trace_id for s in finished})} trace id")
+    for span in finished:
+        parent = names[span.parent.span_id] if span.parent else "-"
+        usage = [f"{k}={v}" for k, v in span.attributes.items() if k.startswith("gen_ai.")]
+        print(" ".join([f"{span.name:<20} parent: {parent:<13}", *usage]).rstrip())
+    print()
+
+    print("== 5. A tracer that raises ==")
+    logging.getLogger("langchain_core.callbacks.manager").addHandler(ShowLogged())
+    result = chain.invoke(question, config={"callbacks": [BrokenExporter()]})
+    print(f"without raise_error the chain still returned {result}")
+    try:
+        chain.invoke(question, config={"callbacks": [StrictBrokenExporter()]})
+    except ConnectionError as error:
+        print(f"with raise_error = True the caller got {error!r}")
+
+
+if __name__ == "__main__":
+    main()
