@@ -1,6 +1,7 @@
 # make demo: set up .venv if needed, then run every lesson in order (offline without a key).
 # make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
 # make bench: the benchmark of what a reader waits for, with its budgets.
+# make screenshots: rewrite docs/web_streaming.png, lesson 11's page in a real browser.
 # make lock: compile requirements.in into the complete lock, requirements.txt.
 # make latest: the tests against the newest langchain and openai releases (not in CI).
 # make docker-check: hadolint, then a real docker build and run of the image (CI runs it).
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint expected bench docker-check lock latest clean
+.PHONY: demo test lint expected screenshots bench docker-check lock latest clean
 
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
@@ -37,6 +38,12 @@ docker-check: $(DEV_STAMP)
 expected: $(STAMP)
 	$(BIN)/python tests/lessons.py
 	$(BIN)/python tests/docs.py
+
+# Rewrite docs/web_streaming.png: lesson 11's page mid-answer, in headless Chromium.
+screenshots: $(DEV_STAMP)
+	mkdir -p docs
+	SCREENSHOTS=docs TUTORIAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 0 -q -p no:cacheprovider \
+		tests/test_web_browser.py -k screenshot
 
 # Setup installs uv (pinned in requirements-setup.txt) into .venv, then uv makes .venv hold
 # exactly the lock, requirements.txt, and nothing else: several times faster than pip from

@@ -46,6 +46,20 @@ LESSONS = (
     "token_counting.py",
     "agent_callbacks.py",
     "custom_tracer.py",
+    "web_streaming.py",
+)
+# A lesson that serves until Ctrl-C runs its non-blocking demo in the tour and the tests.
+LESSON_ARGS = {"web_streaming.py": ("--demo",)}
+# What the tour (and the tests' fork server) import once, so each forked lesson needn't.
+PRELOAD = (
+    "langchain.agents",
+    "langchain_openai",
+    "langchain_core.prompts",
+    "langchain_core.output_parsers",
+    "langchain_core.tracers.stdout",
+    "fastapi",
+    "uvicorn",
+    "fake_openai",
 )
 
 _server = None
@@ -319,8 +333,7 @@ def tour() -> int:
     """Run every lesson that exists, in order, each under a numbered header."""
     run = _run_forked if hasattr(os, "fork") else _run_subprocess
     if run is _run_forked:
-        import langchain.agents  # noqa: F401 - paid once here, shared by every forked lesson
-        import langchain_openai  # noqa: F401
+        preload()
     failed = []
     for number, lesson in enumerate(LESSONS, 1):
         if not (ROOT / lesson).exists():
@@ -336,8 +349,25 @@ def tour() -> int:
     return 0
 
 
+def preload() -> None:
+    """Import what every lesson imports, before forking: each fork then starts warm."""
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    from langchain_openai import ChatOpenAI
+
+    # The openai SDK imports its HTTP stack when a client is made; this one sends nothing.
+    ChatOpenAI(model=DEFAULT_MODEL, api_key="sk-preload", base_url="http://127.0.0.1:9/v1")
+
+
+def lesson_argv(path: Path) -> list[str]:
+    """`python <lesson>`'s arguments as the tour runs it."""
+    return [str(path), *LESSON_ARGS.get(path.name, ())]
+
+
 def _run_subprocess(path: Path) -> int:
-    return subprocess.run([sys.executable, str(path)]).returncode
+    return subprocess.run([sys.executable, *lesson_argv(path)]).returncode
 
 
 def _run_forked(path: Path) -> int:
@@ -357,7 +387,7 @@ def run_as_main(path: Path) -> NoReturn:
     child: the tour's, and the tests' (tests/forkserver.py)."""
     status = 0
     try:
-        sys.argv, sys.path[0] = [str(path)], str(ROOT)
+        sys.argv, sys.path[0] = lesson_argv(path), str(ROOT)
         runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)

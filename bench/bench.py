@@ -7,6 +7,8 @@ each a ratio to a figure measured in the same run where the machine's speed matt
   * first offline token after the request        <= 100 ms
   * `make test` with .venv in place               <= 30 x the import floor (about 30 s)
   * the tour, minus its deliberate waits          <= 4 x the import floor (issue 13)
+  * lesson 11's server (bench/web_budgets.py): first token painted in a browser <= 150 ms
+    after send; 20 streams at once <= 2 x one stream; memory <= +10 MB over 200 requests
 Deliberate waits are the streamed-token delays (removed by running with
 TUTORIAL_TOKEN_DELAY=0) and the sleeps a lesson makes on purpose (DELIBERATE_SLEEPS).
 """
@@ -30,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from lessons import offline_env  # noqa: E402
+from web_budgets import web_figures  # noqa: E402
 
-from tutorial_env import LESSONS  # noqa: E402
+from tutorial_env import LESSONS, lesson_argv  # noqa: E402
 
 PYTHON = sys.executable
 FLOOR_IMPORT = "import langchain_openai, langchain_core.callbacks"
@@ -39,6 +42,7 @@ FLOOR_IMPORT = "import langchain_openai, langchain_core.callbacks"
 LESSON_FLOORS = {
     "agent_callbacks.py": FLOOR_IMPORT + ", langchain.agents",
     "custom_tracer.py": FLOOR_IMPORT + ", langchain_core.tracers, opentelemetry.sdk.trace",
+    "web_streaming.py": FLOOR_IMPORT + ", fastapi, uvicorn, httpx",
 }
 # Sleeps on a lesson's critical path, as expressions of the lesson's own constants. Lesson 5's
 # model calls (START_SLEEP + END_SLEEP each) run inside its countdown, so the countdown counts.
@@ -174,8 +178,9 @@ def main() -> int:
     results["lesson_floors"] = {lesson: floors[code] for lesson, code in LESSON_FLOORS.items()}
     lessons = {}
     for lesson in LESSONS:
-        wall = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], reader))
-        bare = repeat(args.runs, lambda lesson=lesson: timed([PYTHON, lesson], no_delay))
+        command = [PYTHON, *lesson_argv(ROOT / lesson)]
+        wall = repeat(args.runs, lambda command=command: timed(command, reader))
+        bare = repeat(args.runs, lambda command=command: timed(command, no_delay))
         net = bare["median"] - lesson_sleeps(lesson)
         lessons[lesson] = {
             "wall": wall,
@@ -208,6 +213,7 @@ def main() -> int:
         "net_over_floor": (tour_bare["median"] - sleeps) / floor["median"],
     }
 
+    web = results["web"] = web_figures(args.runs)
     results["make_test"] = repeat(max(1, args.runs - 1), lambda: timed(["make", "test"]))
     if not args.skip_setup:
         results["setup"] = {name: setup_from_nothing(name) for name in ("pip", "uv")}
@@ -220,6 +226,13 @@ def main() -> int:
         <= 0.100,
         "make test <= 30 x floor": results["make_test"]["median"] <= 30 * floor["median"],
         "tour net <= 4 x floor": results["tour"]["net_over_floor"] <= 4,
+        "lesson 11: first token painted <= 150 ms after send (needs chromium)": (
+            web["first_paint"] is not None and web["first_paint"] <= 150
+        ),
+        "lesson 11: 20 streams at once <= 2 x one stream": (
+            web["twenty_streams"] <= 2 * web["one_stream"]
+        ),
+        "lesson 11: server memory <= +10 MB over 200 requests": web["memory_growth_mb"] <= 10,
     }
     results["budgets"] = budgets
     out = ROOT / "bench" / "results.json"
@@ -264,6 +277,13 @@ def print_table(r: dict) -> None:
         f"the request ({ft['after_request']['min'] * 1000:.0f}-"
         f"{ft['after_request']['max'] * 1000:.0f}), {ft['from_start']['median']:.2f} s "
         "after the process started"
+    )
+    web = r["web"]
+    paint = "no chromium" if web["first_paint"] is None else f"{web['first_paint']:.0f} ms"
+    print(
+        f"Lesson 11: first token painted {paint} after send; one stream "
+        f"{web['one_stream']:.2f} s, twenty at once {web['twenty_streams']:.2f} s; server "
+        f"memory {web['memory_growth_mb']:+.1f} MB over 200 requests (50 abandoned)"
     )
     over_floor = r["make_test"]["median"] / floor
     print(f"make test (.venv in place): {spread(r['make_test'])}  = {over_floor:.1f}x floor")

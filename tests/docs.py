@@ -51,6 +51,11 @@ def python_excerpts(section: str) -> list[str]:
     return [m["body"] for m in FENCE.finditer(section) if m["lang"] == "python"]
 
 
+def page_excerpts(section: str) -> list[str]:
+    """JavaScript shown in a lesson's section: it comes from the lesson's page (.html)."""
+    return [m["body"] for m in FENCE.finditer(section) if m["lang"] == "javascript"]
+
+
 def appears_verbatim(excerpt: str, source: str) -> bool:
     """True if the excerpt is a run of whole lines of the source, give or take indentation."""
     wanted = textwrap.dedent(excerpt).splitlines()

@@ -17,10 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import langchain.agents  # noqa: E402, F401 - paid once here, shared by every forked run
-import langchain_openai  # noqa: E402, F401
-
 import tutorial_env  # noqa: E402
+
+tutorial_env.preload()  # paid once here, shared by every forked run
 
 
 def run(request: dict) -> int | None:

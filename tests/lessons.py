@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected"
 sys.path.insert(0, str(ROOT))
 
-from tutorial_env import LESSONS  # noqa: E402
+from tutorial_env import LESSONS, lesson_argv  # noqa: E402
 
 CALLBACK_ERROR = re.compile(r"Error in \w+\.\w+ callback")
 # Lesson 10 breaks a tracer on purpose and prints what LangChain logged, marked so. Only
@@ -39,6 +39,7 @@ _NORMALISE = [
     (re.compile(r"\x1b\[[0-9;]*m"), ""),  # terminal colours
     (re.compile(r"\basyncio_\d+\b"), "asyncio_N"),  # which pool thread runs a sync handler
     (re.compile(r"\btook \d+\.\d+ s\b"), "took #.# s"),  # wall-clock time
+    (re.compile(r"\bclient left after \d+ tokens\b"), "client left after N tokens"),  # lesson 11
 ]
 # The clock in lesson 10: its waterfall bars and times, and set_debug's timings. The
 # README shows one real run of it (tests/expected/<lesson>.sample.txt); the tests compare
@@ -48,6 +49,9 @@ _CLOCK = [
     (re.compile(r"\[(\d+ms|\d+\.\d+s)\]"), "[TIME]"),
 ]
 CLOCKED = {"custom_tracer.py"}
+# Settings a lesson's offline run needs. Lesson 11's demo shows two answers streaming at
+# once, so its fake model must take a little time over each token.
+LESSON_ENV = {"web_streaming.py": {"TUTORIAL_TOKEN_DELAY": "0.02"}}
 # Lessons whose lines interleave differently on each run (concurrent tasks). Their output is
 # compared line for line as a multiset; their tests assert the ordering facts that matter.
 UNORDERED = {"callbacks_async.py"}
@@ -84,11 +88,11 @@ def run_lesson(
     """`python <lesson>`, stdout and stderr merged in the order printed. The tests fork it
     from a warm interpreter (tests/forkserver.py), as the tour does; fresh=True starts a new
     interpreter, exactly as a reader does, for `make expected` and the Docker check."""
-    env = env or offline_env()
+    env = env or offline_env(**LESSON_ENV.get(lesson, {}))
     if not fresh and hasattr(os, "fork"):
         return _forked(lesson, env, timeout, cwd)
     return subprocess.run(
-        [sys.executable, str(ROOT / lesson)],
+        [sys.executable, *lesson_argv(ROOT / lesson)],
         cwd=cwd,
         env=env,
         timeout=timeout,

@@ -44,8 +44,10 @@ from langchain_openai import ChatOpenAI
 from langgraph.config import get_stream_writer
 from lessons import offline_env
 from loguru import logger
+from web import web_server
 
 from fake_openai import FakeOpenAIServer
+from sse_reader import read_answer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -1001,3 +1003,96 @@ def test_raise_error_logs_the_same_line_then_raises_and_the_answer_is_lost(fake,
     assert [r.getMessage() for r in caplog.records] == [
         "Error in StrictBroken.on_chain_end callback: ConnectionError('collector down')"
     ]
+
+
+# Lesson 11: a web page.
+
+
+class TokensOf(AsyncCallbackHandler):
+    """The tokens one handler heard, and an event set at the first non-empty one."""
+
+    def __init__(self):
+        self.tokens = []
+        self.first = asyncio.Event()
+
+    async def on_llm_new_token(self, token, **kwargs):
+        self.tokens.append(token)
+        if token:
+            self.first.set()
+
+
+LONG_QUESTION = "Tell me how a page can show the tokens of an answer as they arrive."
+
+
+@claim("web-runtime-handler-own-call", "11.")
+def test_concurrent_calls_on_one_model_each_reach_only_their_own_runtime_handler(fresh_fake):
+    llm = model(fresh_fake, streaming=True)
+    questions = [f"What is {n} * 3?" for n in range(5)]
+
+    async def ask_all():
+        handlers = [TokensOf() for _ in questions]
+        calls = [
+            llm.ainvoke(q, config={"callbacks": [h]})
+            for q, h in zip(questions, handlers, strict=True)
+        ]
+        return handlers, await asyncio.gather(*calls)
+
+    handlers, answers = asyncio.run(ask_all())
+    for handler, answer in zip(handlers, answers, strict=True):
+        assert "".join(handler.tokens) == answer.content
+
+
+@claim("web-constructor-handler-every-call", "11.")
+def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call(fresh_fake):
+    shared_handler = TokensOf()
+    llm = model(fresh_fake, streaming=True, callbacks=[shared_handler])
+
+    async def two_at_once():
+        return await asyncio.gather(llm.ainvoke("What is 2 * 3?"), llm.ainvoke("What is 4 * 5?"))
+
+    first, second = asyncio.run(two_at_once())
+    heard = "".join(shared_handler.tokens)
+    assert sorted(heard) == sorted(first.content + second.content)
+
+
+@claim("web-empty-tokens", "11.")
+def test_the_first_and_last_chunks_fire_on_llm_new_token_with_an_empty_string(fake):
+    handler = TokensOf()
+    answer = model(fake, streaming=True).invoke("What is 2 * 3?", config={"callbacks": [handler]})
+    words = [token for token in handler.tokens if token]
+    assert handler.tokens[0] == handler.tokens[-1] == "" and len(words) < len(handler.tokens) - 1
+    assert "".join(words) == answer.content
+
+
+@claim("web-cancel-closes-stream", "11.")
+def test_cancelling_the_model_call_closes_its_stream_and_the_provider_stops():
+    with FakeOpenAIServer(token_delay=0.05, fault="") as slow:  # about 1.3 s of answer
+        handler = TokensOf()
+
+        async def start_then_cancel():
+            call = asyncio.create_task(
+                model(slow, streaming=True).ainvoke(LONG_QUESTION, config={"callbacks": [handler]})
+            )
+            await handler.first.wait()
+            call.cancel()
+            cancelled_at = time.monotonic()
+            while slow.in_flight and time.monotonic() - cancelled_at < 1:
+                await asyncio.sleep(0.01)
+            return time.monotonic() - cancelled_at
+
+        stopped_after = asyncio.run(start_then_cancel())
+        assert slow.in_flight == 0 and stopped_after < 0.5
+        assert len([t for t in handler.tokens if t]) < 5  # nothing more arrived
+
+
+@claim("web-disconnect-runs-finally", "11.")
+def test_when_the_reader_hangs_up_starlette_closes_the_generator_so_finally_runs():
+    with web_server(token_delay=0.05) as server:
+
+        async def leave():
+            async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+                return await read_answer(client, LONG_QUESTION, leave_after=1)
+
+        asyncio.run(leave())
+        printed = server.output(lambda text: "model call cancelled" in text, timeout=5)
+        assert re.search(r"client left after \d tokens; model call cancelled", printed)

@@ -3,18 +3,6 @@
 import re
 
 import pytest
-from docs import (
-    READMES,
-    appears_verbatim,
-    broken_links,
-    claim_markers,
-    fenced_blocks,
-    lesson_sections,
-    listed_links,
-    output_blocks,
-    python_excerpts,
-    used_links,
-)
 from lessons import (
     CLOCKED,
     LESSONS,
@@ -25,6 +13,20 @@ from lessons import (
     shown_output,
 )
 from test_claims import CLAIMS
+
+from docs import (
+    READMES,
+    appears_verbatim,
+    broken_links,
+    claim_markers,
+    fenced_blocks,
+    lesson_sections,
+    listed_links,
+    output_blocks,
+    page_excerpts,
+    python_excerpts,
+    used_links,
+)
 
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
@@ -39,6 +41,11 @@ def test_lesson_section_excerpts_and_output(readme, lesson):
     for excerpt in excerpts:
         assert appears_verbatim(excerpt, source), (
             f"{readme.name}: this excerpt under {lesson} is not in {lesson}:\n{excerpt}"
+        )
+    for excerpt in page_excerpts(section):
+        page = (ROOT / lesson).with_suffix(".html")
+        assert page.exists() and appears_verbatim(excerpt, page.read_text(encoding="utf-8")), (
+            f"{readme.name}: this JavaScript under {lesson} is not in {page.name}:\n{excerpt}"
         )
     blocks = [body for name, body in output_blocks(section) if name == lesson]
     assert blocks, f"{readme.name}: the {lesson} section has no output block"

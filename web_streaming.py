@@ -1,0 +1,189 @@
+"""Stream tokens to a web page through a callback handler made per request.
+
+Each request gets its own `AsyncCallbackHandler`, passed at run time. It puts that request's
+tokens, and a few callback events, on the request's own queue, and the endpoint sends them to
+the page as Server-Sent Events. The page reads them with `EventSource`. The demo shows three
+traps: a handler on a shared model's constructor, a reader who leaves, and buffering proxies.
+Docs: https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events
+
+Run: python web_streaming.py          serve the page on 127.0.0.1:8000 (--port, HOST)
+     python web_streaming.py --demo   start, run two readers at once, show the traps, exit
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from langchain_core.callbacks import AsyncCallbackHandler
+from langchain_openai import ChatOpenAI
+
+import tutorial_env
+from web_demo import read_like_browsers
+
+tutorial_env.load()  # in place of load_dotenv(): your .env key, or the offline model
+
+MAX_QUESTION = 500  # characters
+# Proxies such as nginx hold a response back until it is complete, unless told not to.
+NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+app = FastAPI()
+llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True)  # shared: no callbacks
+endings = []  # how each stream ended: "finished", or what the server said when a reader left
+
+
+class StreamToPage(AsyncCallbackHandler):
+    """Made for one request: puts that request's tokens and callback events on its queue."""
+
+    def __init__(self, queue):
+        self.queue, self.names = queue, {}
+
+    async def on_chat_model_start(self, serialized, messages, *, run_id, **kwargs):
+        self.names[run_id] = serialized["name"]
+        self.queue.put_nowait(
+            ("callback", {"hook": "on_chat_model_start", "name": self.names[run_id]})
+        )
+
+    async def on_llm_new_token(self, token, **kwargs):
+        if token:  # the first chunk of a stream carries only the role
+            self.queue.put_nowait(("token", token))
+
+    async def on_llm_end(self, response, *, run_id, **kwargs):
+        self.queue.put_nowait(("callback", {"hook": "on_llm_end", "name": self.names[run_id]}))
+
+    async def on_llm_error(self, error, *, run_id, **kwargs):
+        self.queue.put_nowait(("callback", {"hook": "on_llm_error", "name": self.names[run_id]}))
+
+
+def sse(event, data):
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def one_line(error):
+    """The message the command-line lessons print for this error."""
+    explained = tutorial_env.explain(error)
+    return explained[1] if explained else tutorial_env.mask(f"The model call failed: {error!r}")
+
+
+async def relay(call, queue):
+    """Run the model call, and yield its queue's events as SSE until the call ends."""
+    task = asyncio.create_task(call)
+    task.add_done_callback(lambda _: queue.put_nowait(("end", None)))
+    tokens = 0
+    try:
+        while (event := await queue.get())[0] != "end":
+            tokens += event[0] == "token"
+            yield sse(*event)
+        if task.exception():
+            yield sse("error", {"message": one_line(task.exception())})
+        else:
+            yield sse("done", {"answer": task.result().content})
+    finally:
+        if task.done():
+            endings.append("finished")
+        else:  # the reader left: nobody will read the rest
+            task.cancel()
+            endings.append(f"client left after {tokens} tokens; model call cancelled")
+            print(endings[-1], flush=True)
+
+
+def bad_question(question):
+    if not question.strip():
+        return JSONResponse({"error": "Ask a question: ?question=..."}, status_code=400)
+    if len(question) > MAX_QUESTION:
+        message = f"The question is {len(question)} characters; the limit is {MAX_QUESTION}."
+        return JSONResponse({"error": message}, status_code=400)
+    return None
+
+
+@app.get("/")
+async def page():
+    return HTMLResponse(Path(__file__).with_suffix(".html").read_text(encoding="utf-8"))
+
+
+@app.get("/stream")
+async def stream(question: str = ""):
+    if refusal := bad_question(question):
+        return refusal
+    queue = asyncio.Queue()
+    call = llm.ainvoke(question, config={"callbacks": [StreamToPage(queue)]})
+    return StreamingResponse(
+        relay(call, queue), media_type="text/event-stream", headers=NO_BUFFERING
+    )
+
+
+# The trap, for the demo only: one handler on a shared model's constructor hears every
+# request, so whatever it forwards reaches every open page.
+open_pages = set()
+
+
+class ToEveryPage(AsyncCallbackHandler):
+    async def on_llm_new_token(self, token, **kwargs):
+        for queue in open_pages:
+            if token:
+                queue.put_nowait(("token", token))
+
+
+shared = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True, callbacks=[ToEveryPage()])
+
+
+@app.get("/stream-shared")
+async def stream_shared(question: str = ""):
+    queue = asyncio.Queue()
+    open_pages.add(queue)
+
+    async def events():
+        try:
+            async for event in relay(shared.ainvoke(question), queue):
+                yield event
+        finally:
+            open_pages.discard(queue)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=NO_BUFFERING)
+
+
+def listen(host, port):
+    try:
+        return socket.create_server((host, port))
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise SystemExit(
+            f"[config] cannot listen on {host}:{port} ({reason}). "
+            f"Try another port: python web_streaming.py --port {port + 1}"
+        ) from None
+
+
+async def serve(sock, run_demo):
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+    if not run_demo:
+        return await server.serve(sockets=[sock])
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    await read_like_browsers(f"http://127.0.0.1:{sock.getsockname()[1]}", endings, MAX_QUESTION)
+    server.should_exit = True
+    await serving
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="default 8000")
+    parser.add_argument(
+        "--demo", action="store_true", help="run two readers and the traps, then exit"
+    )
+    args = parser.parse_args()
+    if args.demo:
+        sock = listen("127.0.0.1", 0)  # any free port
+    else:
+        host = os.environ.get("HOST", "127.0.0.1")
+        sock = listen(host, args.port)
+        print(f"Open http://{host}:{args.port}/ in a browser. Ctrl-C stops the server.", flush=True)
+    asyncio.run(serve(sock, args.demo))
+
+
+if __name__ == "__main__":
+    main()
