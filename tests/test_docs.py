@@ -101,6 +101,7 @@ FAILURE_MESSAGES = [
     "[error] The connection to <url> dropped before any answer came back",
     "[error] The server at <url> sent a reply that is not valid JSON",
     "[config] OPENAI_BASE_URL='...' is not a usable URL.",
+    "[config] cannot listen on 127.0.0.1:8000 (Address already in use).",
     "Interrupted.",
 ]
 
