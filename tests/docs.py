@@ -19,7 +19,10 @@ from pathlib import Path
 
 from lessons import LESSONS, ROOT, shown_output
 
-READMES = [ROOT / "README.md", ROOT / "README.ja.md"]
+# The English edition first: every other edition is held in lockstep with it.
+READMES = [ROOT / name for name in ("README.md", "README.ja.md", "README.ko.md", "README.zh-CN.md")]
+# How each edition says that a link goes to LangChain's unmaintained v0.3 docs.
+ARCHIVED_WORDS = ("archived", "アーカイブ", "아카이브", "存档")
 OUTPUT_BLOCK = re.compile(
     r"(<!-- output: (?P<lesson>[\w.]+) -->\n```text\n)(?P<body>.*?)(```)", re.S
 )
@@ -83,6 +86,24 @@ def claim_markers(text: str) -> list[tuple[str, str]]:
         heading = part.split("\n", 1)[0].removeprefix("## ")
         markers += [(m["id"], heading) for m in CLAIM.finditer(part)]
     return markers
+
+
+def lockstep_problems(english: str, edition: str) -> list[str]:
+    """How an edition differs from the English one in what must be identical: the code and
+    output blocks (in order), the claim markers (in order), and the web links."""
+    problems = []
+    ours, theirs = fenced_blocks(english), fenced_blocks(edition)
+    if len(ours) != len(theirs):
+        problems.append(f"{len(theirs)} fenced blocks, not {len(ours)}")
+    for number, (en, other) in enumerate(zip(ours, theirs, strict=False), 1):
+        if en != other:
+            problems.append(f"block {number} differs:\n{other[1]}")
+    if [c for c, _ in claim_markers(english)] != [c for c, _ in claim_markers(edition)]:
+        problems.append("different claim markers, or in a different order")
+    links = [sorted(m["url"] for m in WEB_LINK.finditer(text)) for text in (english, edition)]
+    if links[0] != links[1]:
+        problems.append(f"different web links: {sorted(set(links[0]) ^ set(links[1]))}")
+    return problems
 
 
 def listed_links() -> dict[str, bool]:
