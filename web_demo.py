@@ -13,21 +13,24 @@ JOKE, SUM = "Tell me a joke about owls", "What is 6 * 7?"
 LONG = "Tell me how a page can show the tokens of an answer as they arrive."
 
 
+def answer(got):
+    """The answer in a reader's `done` event; a provider's `error` event ends the demo."""
+    if got["error"]:
+        raise SystemExit(f"[error] {got['error']['message']}")
+    return got["done"]["answer"]
+
+
 async def read_like_browsers(base_url, endings, max_question):
     """Two readers at once, then the traps. `endings` grows as the server ends each stream."""
     print(f"The demo serves the page at {base_url}/ and reads from it.\n")
     async with httpx.AsyncClient(base_url=base_url) as client:
         print("== 1. Two readers at once, each with a handler made for its request ==")
         both = await asyncio.gather(read_answer(client, JOKE), read_answer(client, SUM))
-        if failed := next((got["error"] for got in both if got["error"]), None):
-            raise SystemExit(f"[error] {failed['message']}")
         for who, got in zip("AB", both, strict=True):
             streamed = "".join(got["tokens"])
             print(f"{who} read {streamed!r} in {len(got['tokens'])} tokens")
             print(f"  callback events: {', '.join(got['hooks'])}")
-            print(
-                f"  the tokens add up to the answer in `done`: {streamed == got['done']['answer']}"
-            )
+            print(f"  the tokens add up to the answer in `done`: {streamed == answer(got)}")
         print("The headers that keep proxies from holding the stream back:")
         for header in ("content-type", "cache-control", "x-accel-buffering"):
             print(f"  {header}: {both[0]['headers'][header]}")
@@ -38,7 +41,7 @@ async def read_like_browsers(base_url, endings, max_question):
         await first.wait()  # B asks while A's answer is still streaming
         b = await read_answer(client, SUM, "/stream-shared")
         for who, got in zip("AB", (await a, b), strict=True):
-            mixed = "".join(got["tokens"]) != got["done"]["answer"]
+            mixed = "".join(got["tokens"]) != answer(got)
             print(f"{who}'s page shows tokens of the other reader's answer: {mixed}")
         print("The fix is section 1: a handler made for each request, passed at run time.")
 

@@ -49,7 +49,7 @@ class StreamToPage(AsyncCallbackHandler):
         )
 
     async def on_llm_new_token(self, token, **kwargs):
-        if token:  # the first chunk of a stream carries only the role
+        if token:  # a stream's first and last chunks carry no text
             self.queue.put_nowait(("token", token))
 
     async def on_llm_end(self, response, *, run_id, **kwargs):
@@ -164,9 +164,11 @@ async def serve(sock, run_demo):
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
-    await read_like_browsers(f"http://127.0.0.1:{sock.getsockname()[1]}", endings, MAX_QUESTION)
-    server.should_exit = True
-    await serving
+    try:
+        await read_like_browsers(f"http://127.0.0.1:{sock.getsockname()[1]}", endings, MAX_QUESTION)
+    finally:  # stop the server cleanly, even when the demo ends in an [error] line
+        server.should_exit = True
+        await serving
 
 
 def main():

@@ -162,6 +162,7 @@ def test_a_tour_whose_lessons_fail_exits_1_and_names_every_one_that_failed(tmp_p
     assert failed
     assert f"These lessons failed: {', '.join(failed)}" in result.stdout
     assert "Tour complete." not in result.stdout
+    assert "Traceback" not in result.stdout  # one [error] line per failed lesson, no wall
 
 
 @pytest.mark.parametrize("lesson", tutorial_env.LESSONS)
