@@ -22,9 +22,9 @@ async def read_answer(
     first_token: asyncio.Event | None = None,
 ) -> dict:
     """One reader of one question: {"tokens": [...], "hooks": [...], "done"/"error": data,
-    "headers": ...}. leave_after=N hangs up after N tokens, as a closed tab does;
-    first_token is set when the first token arrives."""
-    got = {"tokens": [], "hooks": [], "done": None, "error": None}
+    "events": every event's name in order, "headers": ...}. leave_after=N hangs up after N
+    tokens, as a closed tab does; first_token is set when the first token arrives."""
+    got = {"tokens": [], "hooks": [], "done": None, "error": None, "events": []}
     async with client.stream("GET", path, params={"question": question}) as response:
         got["status"], got["headers"] = response.status_code, response.headers
         event = None
@@ -33,6 +33,7 @@ async def read_answer(
                 event = line.removeprefix("event: ")
             elif line.startswith("data: "):
                 data = json.loads(line.removeprefix("data: "))
+                got["events"].append(event)
                 if event == "token":
                     got["tokens"].append(data)
                     if first_token:

@@ -70,6 +70,7 @@ def test_twenty_readers_at_once_each_receive_exactly_their_own_answer(server):
     for question, got in zip(questions, answers, strict=True):
         assert got["status"] == 200 and got["error"] is None
         assert "".join(got["tokens"]) == got["done"]["answer"] == text_reply(question)
+        assert got["events"][-1] == "done" and got["events"].count("done") == 1
         assert got["hooks"] == ["on_chat_model_start ChatOpenAI", "on_llm_end ChatOpenAI"]
         assert got["headers"]["content-type"].startswith("text/event-stream")
 
@@ -108,6 +109,7 @@ def test_a_provider_failure_is_one_error_event_and_the_server_serves_on(server, 
     finally:
         server.fake.fault = ""
     assert got["done"] is None and got["hooks"][-1] == "on_llm_error ChatOpenAI"
+    assert got["events"].count("error") == 1 and got["events"][-1] == "error"
     message = got["error"]["message"]
     assert "\n" not in message and KEY not in message and KEY not in server.output()
     (after,) = ask_all(server, ["What is 6 * 7?"])  # the next request is served as usual
