@@ -176,9 +176,10 @@ def main():
         ask_in_thread(pool_class, pass_config).invoke("threads", config={"callbacks": [run_time]})
         print(f"{pool_class.__name__}{', config passed on' if pass_config else ''}:")
         for name, roots in [("run-time", run_time.roots), ("always-on", AlwaysOnTracer.backend)]:
-            print(
-                f"  {name + ' tracer:':<18} roots: {len(roots)}  {', '.join(map(outline, roots))}"
-            )
+            trees = ", ".join(map(outline, roots))
+            lost = not roots[0].child_runs  # the step's model call is not inside it
+            verdict = "split trace" if len(roots) > 1 else "child lost" if lost else "whole"
+            print(f"  {name + ' tracer:':<18} roots: {len(roots)}  {trees:<30} {verdict}")
     del os.environ["MY_TRACING"]
     print()
 

@@ -106,19 +106,21 @@ def test_waterfall_rows_run_in_start_order_and_each_bar_lies_inside_its_parents(
 def roots(output, heading, tracer):
     part = section(output, 3).split(f"{heading}:\n")[1]
     line = next(line for line in part.splitlines() if line.strip().startswith(tracer))
-    count, trees = re.search(r"roots: (\d+)  (.*)$", line).groups()
-    return int(count), trees
+    count, trees, verdict = re.search(r"roots: (\d+)  (.*?) +(\w[\w ]*)$", line).groups()
+    return int(count), trees, verdict
 
 
 def test_a_plain_thread_loses_the_child_or_splits_the_trace_and_both_fixes_work(output):
-    assert roots(output, "ThreadPoolExecutor", "run-time") == (1, "ask_in_thread()")
+    assert roots(output, "ThreadPoolExecutor", "run-time") == (1, "ask_in_thread()", "child lost")
     assert roots(output, "ThreadPoolExecutor", "always-on") == (
         2,
         "ChatOpenAI(), ask_in_thread()",
+        "split trace",
     )
     for fix in ("ThreadPoolExecutor, config passed on", "ContextThreadPoolExecutor"):
         for tracer in ("run-time", "always-on"):
-            assert roots(output, fix, tracer) == (1, "ask_in_thread(ChatOpenAI())"), fix
+            whole = (1, "ask_in_thread(ChatOpenAI())", "whole")
+            assert roots(output, fix, tracer) == whole, fix
 
 
 def test_spans_mirror_the_run_tree_in_one_trace_with_the_models_token_counts(result, output):
