@@ -15,7 +15,7 @@ from web import web_server
 from fake_openai import text_reply
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-TOKEN_DELAY = 0.03  # the offline model's default: what a reader sees
+TOKEN_DELAY = 0.05  # slower than the default 0.03, so "mid-answer" lasts under load
 # Records the answer's length at every change, and when the first text was painted.
 WATCH_ANSWER = """() => {
   const answer = document.getElementById("answer");
