@@ -218,7 +218,7 @@ def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
     output = normalise(result.stdout)
     assert matches_expected(output, lesson), (
         f"{lesson}: output differs from tests/expected/{lesson.replace('.py', '.txt')}, which "
-        "README.md and README.ja.md show. If the change is intended, run `make expected` "
+        "every README edition shows. If the change is intended, run `make expected` "
         "and review the diff."
     )
     return output

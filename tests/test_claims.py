@@ -1,11 +1,12 @@
 """The claims ledger: what the README says LangChain, the openai SDK or a provider does.
 
 Each such sentence in README.md is followed by a marker, `<!-- claim: ID -->`, and has one
-test here, registered with `@claim(ID, SECTION)`; README.ja.md carries the same markers in
-the same order (tests/test_docs.py checks both ways). The tests run against the pinned
-packages and the offline fake server, so a pin bump that changes a behaviour fails here:
-then rewrite the sentence, or remove it. A claim that cannot be tested offline, such as a
-provider's model names, is not marked; the README says where and when it was checked.
+test here, registered with `@claim(ID, SECTION)`; the other editions (ja, ko, zh-CN) carry
+the same markers in the same order (tests/test_docs.py checks both ways). The tests run
+against the pinned packages and the offline fake server, so a pin bump that changes a
+behaviour fails here: then rewrite the sentence, or remove it. A claim that cannot be
+tested offline, such as a provider's model names, is not marked; the README says where and
+when it was checked.
 """
 
 import asyncio
