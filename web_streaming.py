@@ -34,6 +34,7 @@ NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 app = FastAPI()
 llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True)  # shared: no callbacks
 endings = []  # how each stream ended: "finished", or what the server said when a reader left
+open_streams = set()  # the queues of the streams still running, for Ctrl-C to end them
 
 
 class StreamToPage(AsyncCallbackHandler):
@@ -73,21 +74,26 @@ async def relay(call, queue):
     """Run the model call, and yield its queue's events as SSE until the call ends."""
     task = asyncio.create_task(call)
     task.add_done_callback(lambda _: queue.put_nowait(("end", None)))
-    tokens = 0
+    open_streams.add(queue)
+    tokens, event = 0, (None, None)
     try:
-        while (event := await queue.get())[0] != "end":
+        while (event := await queue.get())[0] not in ("end", "stop"):
             tokens += event[0] == "token"
             yield sse(*event)
-        if task.exception():
+        if event[0] == "stop":
+            yield sse("error", {"message": "The server stopped before the answer was complete."})
+        elif task.exception():
             yield sse("error", {"message": one_line(task.exception())})
         else:
             yield sse("done", {"answer": task.result().content})
     finally:
+        open_streams.discard(queue)
         if task.done():
             endings.append("finished")
-        else:  # the reader left: nobody will read the rest
+        else:  # the reader left, or the server is stopping: nobody will read the rest
             task.cancel()
-            endings.append(f"client left after {tokens} tokens; model call cancelled")
+            who = "the server stopped" if event[0] == "stop" else "client left"
+            endings.append(f"{who} after {tokens} tokens; model call cancelled")
             print(endings[-1], flush=True)
 
 
@@ -157,8 +163,18 @@ def listen(host, port):
         ) from None
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server. On Ctrl-C it first ends the open streams: uvicorn itself would wait
+    a second for them, then cancel them with a traceback each."""
+
+    def handle_exit(self, sig, frame):
+        for queue in open_streams:  # a signal handler: let the event loop do the putting
+            asyncio.get_running_loop().call_soon_threadsafe(queue.put_nowait, ("stop", None))
+        super().handle_exit(sig, frame)
+
+
 async def serve(sock, run_demo):
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+    server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
     if not run_demo:
         return await server.serve(sockets=[sock])
     serving = asyncio.create_task(server.serve(sockets=[sock]))

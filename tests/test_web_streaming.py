@@ -147,3 +147,25 @@ def test_host_chooses_the_address_and_ctrl_c_stops_the_server_without_a_tracebac
         assert other.process.wait(timeout=10) == 130
         printed = other.output()
     assert "Traceback" not in printed and "Interrupted." in printed
+
+
+def test_ctrl_c_ends_an_open_stream_with_one_error_event_and_no_traceback():
+    with web_server(token_delay=0.3) as slow:
+
+        async def read_then_stop():
+            first = asyncio.Event()
+            async with httpx.AsyncClient(base_url=slow.url, timeout=30) as client:
+                reader = asyncio.create_task(
+                    read_answer(client, "Tell me a long story about servers", first_token=first)
+                )
+                await first.wait()
+                slow.process.send_signal(signal.SIGINT)
+                return await reader
+
+        got = asyncio.run(read_then_stop())
+        assert slow.process.wait(timeout=10) == 130
+        printed = slow.output()
+    assert got["events"][-1] == "error" and got["events"].count("error") == 1
+    assert got["error"] == {"message": "The server stopped before the answer was complete."}
+    assert "Traceback" not in printed
+    assert re.search(r"the server stopped after \d+ tokens; model call cancelled", printed)
