@@ -182,11 +182,9 @@ def sample_path(lesson: str) -> Path:
 
 def shown_output(lesson: str) -> str:
     """The output the README shows: one real run for a CLOCKED lesson, else the expected."""
-    return (
-        sample_path(lesson).read_text(encoding="utf-8")
-        if lesson in CLOCKED
-        else (expected_output(lesson))
-    )
+    if lesson in CLOCKED:
+        return sample_path(lesson).read_text(encoding="utf-8")
+    return expected_output(lesson)
 
 
 def callback_errors(output: str, lesson: str) -> list[str]:
