@@ -13,22 +13,11 @@ import statistics
 import time
 from pathlib import Path
 
-import httpx
-from web import web_server
+from web import WATCH_ANSWER, client_for, read_all, web_server
 
 from fake_openai import DEFAULT_TOKEN_DELAY
-from sse_reader import read_answer
 
 QUESTION = "Tell me a joke about owls"
-MARK_SEND_AND_FIRST_PAINT = """() => {
-  const answer = document.getElementById("answer");
-  new MutationObserver(() => {
-    if (!window.firstPaint && answer.textContent) window.firstPaint = performance.now();
-  }).observe(answer, {childList: true, characterData: true, subtree: true});
-  document.getElementById("ask").addEventListener("submit", () => {
-    window.sentAt = performance.now();
-  }, {capture: true});
-}"""
 
 
 def web_figures(runs: int) -> dict:
@@ -56,7 +45,7 @@ def first_paint(server, runs: int) -> float | None:
         for _ in range(runs):
             page = browser.new_page()
             page.goto(server.url + "/")
-            page.evaluate(MARK_SEND_AND_FIRST_PAINT)
+            page.evaluate(WATCH_ANSWER)
             page.fill("#question", QUESTION)
             page.click("#send")
             page.wait_for_selector("#answer[data-state=done]")
@@ -68,15 +57,9 @@ def first_paint(server, runs: int) -> float | None:
 
 async def streams(server, count: int, abandon: int = 0) -> float:
     """Seconds for `count` readers at once to finish; the first `abandon` leave early."""
-    limits = httpx.Limits(max_connections=count)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+    async with client_for(server, count) as client:
         start = time.perf_counter()
-        await asyncio.gather(
-            *(
-                read_answer(client, QUESTION, leave_after=3 if n < abandon else None)
-                for n in range(count)
-            )
-        )
+        await read_all(client, [QUESTION] * count, [3] * abandon + [None] * (count - abandon))
         return time.perf_counter() - start
 
 

@@ -10,24 +10,12 @@ import shutil
 
 import pytest
 from lessons import ROOT
-from web import web_server
+from web import WATCH_ANSWER, web_server
 
 from fake_openai import text_reply
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN_DELAY = 0.05  # slower than the default 0.03, so "mid-answer" lasts under load
-# Records the answer's length at every change, and when the first text was painted.
-WATCH_ANSWER = """() => {
-  const answer = document.getElementById("answer");
-  window.lengths = [];
-  new MutationObserver(() => {
-    if (!window.firstPaint && answer.textContent) window.firstPaint = performance.now();
-    window.lengths.push(answer.textContent.length);
-  }).observe(answer, {childList: true, characterData: true, subtree: true});
-  document.getElementById("ask").addEventListener("submit", () => {
-    window.sentAt = performance.now();
-  }, {capture: true});
-}"""
 
 
 @pytest.fixture(scope="module")

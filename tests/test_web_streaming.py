@@ -17,14 +17,13 @@ from lessons import (
     run_lesson,
     section,
 )
-from web import web_server
+from web import KEY, ask_all, web_server
 
 from fake_openai import FakeOpenAIServer, text_reply
 from sse_reader import read_answer
 
 LESSON = "web_streaming.py"
 MAX_QUESTION = 500
-KEY = "sk-test-web-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +35,6 @@ def output():
 def server():
     with web_server() as server:
         yield server
-
-
-def ask_all(server, questions, **reader):
-    async def all_at_once():
-        limits = httpx.Limits(max_connections=len(questions))
-        async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
-            return await asyncio.gather(*(read_answer(client, q, **reader) for q in questions))
-
-    return asyncio.run(all_at_once())
 
 
 def test_the_demo_gives_each_reader_its_own_answer_then_shows_the_traps(output):
