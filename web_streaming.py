@@ -34,7 +34,7 @@ NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 app = FastAPI()
 llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True)  # shared: no callbacks
 endings = []  # how each stream ended: "finished", or what the server said when a reader left
-open_streams = set()  # the queues of the streams still running, for Ctrl-C to end them
+open_streams = set()  # the queues of the streams still running: Ctrl-C ends each one
 
 
 class StreamToPage(AsyncCallbackHandler):
@@ -124,13 +124,10 @@ async def stream(question: str = ""):
 
 # The trap, for the demo only: one handler on a shared model's constructor hears every
 # request, so whatever it forwards reaches every open page.
-open_pages = set()
-
-
 class ToEveryPage(AsyncCallbackHandler):
     async def on_llm_new_token(self, token, **kwargs):
-        for queue in open_pages:
-            if token:
+        if token:
+            for queue in open_streams:
                 queue.put_nowait(("token", token))
 
 
@@ -139,17 +136,10 @@ shared = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True, callbacks=
 
 @app.get("/stream-shared")
 async def stream_shared(question: str = ""):
-    queue = asyncio.Queue()
-    open_pages.add(queue)
-
-    async def events():
-        try:
-            async for event in relay(shared.ainvoke(question), queue):
-                yield event
-        finally:
-            open_pages.discard(queue)
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers=NO_BUFFERING)
+    call = shared.ainvoke(question)
+    return StreamingResponse(
+        relay(call, asyncio.Queue()), media_type="text/event-stream", headers=NO_BUFFERING
+    )
 
 
 def listen(host, port):
