@@ -54,7 +54,7 @@ class RunCollector(BaseTracer):
         self.roots.append(run)
 
 
-class AlwaysOnTracer(RunCollector):
+class AlwaysOnTracer(BaseTracer):
     """Like LangSmith's tracer: LangChain makes one for every run while MY_TRACING is on."""
 
     backend = []  # where every instance sends its runs, as a tracing service would
@@ -97,7 +97,7 @@ def outline(run):
     return f"{run.name}({', '.join(outline(child) for child in run.child_runs)})"
 
 
-class OpenTelemetryExporter(RunCollector):
+class OpenTelemetryExporter(BaseTracer):
     """Turns each finished run tree into OpenTelemetry spans, children under their parent."""
 
     def __init__(self, tracer):
@@ -117,7 +117,7 @@ class OpenTelemetryExporter(RunCollector):
         span.end(end_time=end)
 
 
-class BrokenExporter(RunCollector):
+class BrokenExporter(BaseTracer):
     """An exporter whose collector is down."""
 
     def _persist_run(self, run):
