@@ -24,11 +24,12 @@ from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_openai import ChatOpenAI
 
 import tutorial_env
-from web_demo import read_like_browsers
+from tutorial_env.web_demo import read_like_browsers
 
 tutorial_env.load()  # in place of load_dotenv(): your .env key, or the offline model
 
 MAX_QUESTION = 500  # characters
+PAGE = Path(__file__).parent / "pages" / "web_streaming.html"
 # Proxies such as nginx hold a response back until it is complete, unless told not to.
 NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 app = FastAPI()
@@ -108,7 +109,7 @@ def bad_question(question):
 
 @app.get("/")
 async def page():
-    return HTMLResponse(Path(__file__).with_suffix(".html").read_text(encoding="utf-8"))
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
 @app.get("/stream")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from web import WATCH_ANSWER, client_for, read_all, web_server
 
-from fake_openai import DEFAULT_TOKEN_DELAY
+from tutorial_env.offline import DEFAULT_TOKEN_DELAY
 
 QUESTION = "Tell me a joke about owls"
 

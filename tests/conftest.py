@@ -6,7 +6,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # the test helpers, and the repo's own modules
 
-from fake_openai import FakeOpenAIServer  # noqa: E402
+from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
 
 
 @pytest.fixture

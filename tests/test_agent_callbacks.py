@@ -3,7 +3,7 @@ import re
 import pytest
 from lessons import check_clean_run, run_lesson, section
 
-from fake_openai import prompt_tokens, tokenize
+from tutorial_env.offline import prompt_tokens, tokenize
 
 LESSON = "agent_callbacks.py"
 ANSWER = "The multiply tool returned 42, so the answer is 42."
@@ -52,9 +52,9 @@ def test_messages_stream_tokens_add_up_to_the_answer_and_usage_needs_stream_usag
 
 def loop_tokens() -> int:
     """What the offline model bills for the loop: the tool call, then the answer."""
-    question = {"role": "user", "content": "What is 6 * 7? Use the multiply tool."}
+    question = "What is 6 * 7? Use the multiply tool."
     call = prompt_tokens([question]) + len(tokenize('multiply {"a": 6, "b": 7}'))
-    history = [question, {"role": "assistant", "content": None}, {"role": "tool", "content": "42"}]
+    history = [question, None, "42"]  # the question, the tool call (no text), the tool's result
     return call + prompt_tokens(history) + len(tokenize(ANSWER))
 
 

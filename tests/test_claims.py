@@ -47,8 +47,8 @@ from lessons import offline_env
 from loguru import logger
 from web import web_server
 
-from fake_openai import FakeOpenAIServer
-from sse_reader import read_answer
+from tutorial_env.offline import FakeOpenAIServer
+from tutorial_env.sse_reader import read_answer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

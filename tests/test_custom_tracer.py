@@ -3,7 +3,7 @@ import re
 import pytest
 from lessons import CALLBACK_ERROR, callback_errors, check_clean_run, run_lesson, section
 
-from fake_openai import prompt_tokens, text_reply, tokenize
+from tutorial_env.offline import prompt_tokens, text_reply, tokenize
 
 LESSON = "custom_tracer.py"
 PROMPT = "Say something short about tracing."
@@ -50,8 +50,7 @@ def parents(rows):
 
 def model_usage():
     """What the offline model reports for the chain's one call, by its counting rule."""
-    question = {"role": "user", "content": PROMPT}
-    return prompt_tokens([question]), len(tokenize(text_reply(PROMPT)))
+    return prompt_tokens([PROMPT]), len(tokenize(text_reply(PROMPT)))
 
 
 def test_set_debug_prints_each_run_start_and_end_without_handler_code(output):

@@ -44,7 +44,7 @@ def test_lesson_section_excerpts_and_output(readme, lesson):
             f"{readme.name}: this excerpt under {lesson} is not in {lesson}:\n{excerpt}"
         )
     for excerpt in page_excerpts(section):
-        page = (ROOT / lesson).with_suffix(".html")
+        page = ROOT / "pages" / lesson.replace(".py", ".html")
         assert page.exists() and appears_verbatim(excerpt, page.read_text(encoding="utf-8")), (
             f"{readme.name}: this JavaScript under {lesson} is not in {page.name}:\n{excerpt}"
         )
@@ -176,7 +176,7 @@ SETTING = re.compile(r"[\"'](?P<name>(?:OPENAI|TUTORIAL)_[A-Z_]+)[\"']")
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
 def test_settings_table_lists_every_setting_the_code_reads(readme):
     read = set()
-    for script in ROOT.glob("*.py"):
+    for script in [*ROOT.glob("*.py"), *ROOT.glob("tutorial_env/**/*.py")]:
         read |= {m["name"] for m in SETTING.finditer(script.read_text(encoding="utf-8"))}
     assert {"OPENAI_API_BASE", "TUTORIAL_OFFLINE_FAULT", "TUTORIAL_TOKEN_DELAY"} <= read
     text = readme.read_text(encoding="utf-8")

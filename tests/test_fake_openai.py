@@ -7,7 +7,7 @@ import urllib.request
 import openai
 import pytest
 
-from fake_openai import FakeOpenAIServer, prompt_tokens, tokenize
+from tutorial_env.offline import FakeOpenAIServer, prompt_tokens, tokenize
 
 ADD_TOOL = {
     "type": "function",
@@ -54,7 +54,9 @@ def test_reply_echoes_model_and_reports_usage(client):
     assert reply.model == "qwen-plus"
     assert reply.choices[0].finish_reason == "stop"
     content = reply.choices[0].message.content
-    assert reply.usage.prompt_tokens == prompt_tokens(QUESTION) == 3 + (3 + 6)  # 6 tokens of text
+    assert (
+        reply.usage.prompt_tokens == prompt_tokens([QUESTION[0]["content"]]) == 3 + (3 + 6)
+    )  # 6 tokens of text
     assert reply.usage.completion_tokens == len(tokenize(content))
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
 

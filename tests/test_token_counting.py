@@ -6,7 +6,7 @@ from failures import online_env
 from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
 from lessons import ROOT, check_clean_run, run_lesson
 
-from fake_openai import FakeOpenAIServer, tokenize
+from tutorial_env.offline import FakeOpenAIServer, tokenize
 
 LESSON = "token_counting.py"
 USAGE = re.compile(r"usage_metadata  ([\w.-]+): (\d+) in \+ (\d+) out = (\d+) tokens")
@@ -88,7 +88,8 @@ def test_conversation_prompt_grows_each_turn_and_adds_up(sections):
     inputs = [t[0] for t in turns]
     assert inputs[0] < inputs[1] < inputs[2]
     # Each prompt is the previous one plus the model's reply and the next question, each
-    # framed by 3 tokens (the offline model counts like OpenAI: prompt_tokens in fake_openai.py).
+    # framed by 3 tokens (the offline model counts like OpenAI: prompt_tokens in
+    # tutorial_env/offline/replies.py).
     questions = flower_shop_questions()
     for turn in (1, 2):
         reply_tokens = turns[turn - 1][1]

@@ -12,7 +12,7 @@ import pytest
 from lessons import ROOT
 from web import WATCH_ANSWER, web_server
 
-from fake_openai import text_reply
+from tutorial_env.offline import text_reply
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN_DELAY = 0.05  # slower than the default 0.03, so "mid-answer" lasts under load

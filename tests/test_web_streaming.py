@@ -19,8 +19,8 @@ from lessons import (
 )
 from web import KEY, ask_all, web_server
 
-from fake_openai import FakeOpenAIServer, text_reply
-from sse_reader import read_answer
+from tutorial_env.offline import FakeOpenAIServer, text_reply
+from tutorial_env.sse_reader import read_answer
 
 LESSON = "web_streaming.py"
 MAX_QUESTION = 500

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 from lessons import ROOT, ctrl_c_reaches_python, free_port, offline_env, read_until
 
-from fake_openai import FakeOpenAIServer
-from sse_reader import read_answer
+from tutorial_env.offline import FakeOpenAIServer
+from tutorial_env.sse_reader import read_answer
 
 KEY = "sk-test-web-0123456789"  # the server's provider key: no output may show it
 # In the page: records the answer's length at every change, when the first text was

@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from sse_reader import read_answer
+from .sse_reader import read_answer
 
 JOKE, SUM = "Tell me a joke about owls", "What is 6 * 7?"
 LONG = "Tell me how a page can show the tokens of an answer as they arrive."

@@ -1,0 +1,119 @@
+"""The tour (`make demo`): every lesson in order, each forked from one process that has
+already imported LangChain, as the tests' fork server does too (tests/forkserver.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from .settings import DEFAULT_MODEL, ROOT
+
+LESSONS = (
+    "callbacks_runtime.py",
+    "callbacks_attach.py",
+    "callbacks_constructor.py",
+    "custom_callbacks.py",
+    "callbacks_async.py",
+    "callbacks_custom_events.py",
+    "file_logging.py",
+    "token_counting.py",
+    "agent_callbacks.py",
+    "custom_tracer.py",
+    "web_streaming.py",
+)
+# A lesson that serves until Ctrl-C runs its non-blocking demo in the tour and the tests.
+LESSON_ARGS = {"web_streaming.py": ("--demo",)}
+# What the tour (and the tests' fork server) import once, so each forked lesson needn't.
+PRELOAD = (
+    "langchain.agents",
+    "langchain_openai",
+    "langchain_core.prompts",
+    "langchain_core.output_parsers",
+    "langchain_core.tracers.stdout",
+    "fastapi",
+    "uvicorn",
+    "tutorial_env.offline",
+)
+
+
+def lesson_title(lesson: str) -> str:
+    """The first line of a lesson's docstring, e.g. "Attach callbacks with with_config"."""
+    doc = ast.get_docstring(ast.parse((ROOT / lesson).read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0].rstrip(".") if doc.strip() else lesson
+
+
+def tour() -> int:
+    """Run every lesson that exists, in order, each under a numbered header."""
+    run = _run_forked if hasattr(os, "fork") else _run_subprocess
+    if run is _run_forked:
+        preload()
+    failed = []
+    for number, lesson in enumerate(LESSONS, 1):
+        if not (ROOT / lesson).exists():
+            continue
+        header = f"[{number}/{len(LESSONS)}] {lesson}: {lesson_title(lesson)}"
+        print(f"\n{'=' * len(header)}\n{header}\n{'=' * len(header)}", flush=True)
+        if run(ROOT / lesson) != 0:
+            failed.append(lesson)
+    if failed:
+        print(f"\nThese lessons failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("\nTour complete.")
+    return 0
+
+
+def preload() -> None:
+    """Import what every lesson imports, before forking: each fork then starts warm."""
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    from langchain_openai import ChatOpenAI
+
+    # The openai SDK imports its HTTP stack when a client is made; this one sends nothing.
+    ChatOpenAI(model=DEFAULT_MODEL, api_key="sk-preload", base_url="http://127.0.0.1:9/v1")
+
+
+def lesson_argv(path: Path) -> list[str]:
+    """`python <lesson>`'s arguments as the tour runs it."""
+    return [str(path), *LESSON_ARGS.get(path.name, ())]
+
+
+def _run_subprocess(path: Path) -> int:
+    return subprocess.run([sys.executable, *lesson_argv(path)]).returncode
+
+
+def _run_forked(path: Path) -> int:
+    """`python <lesson>` in a fork of this process, which has already paid for the imports.
+
+    The child is a fresh copy: no server, no event loop, no handlers yet.
+    """
+    pid = os.fork()
+    if pid == 0:
+        run_as_main(path)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def run_as_main(path: Path) -> NoReturn:
+    """Run a lesson as __main__ in this process, exactly as `python <lesson>` would,
+    including the lesson's own excepthook, then leave with its exit status. For a forked
+    child: the tour's, and the tests' (tests/forkserver.py)."""
+    status = 0
+    try:
+        sys.argv, sys.path[0] = lesson_argv(path), str(ROOT)
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught error
+        sys.excepthook(*sys.exc_info())
+        status = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
