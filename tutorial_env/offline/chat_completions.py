@@ -43,7 +43,7 @@ def conversation(request: dict) -> Conversation:
         if t.get("type") == "function"
     ]
     limit = request.get("max_completion_tokens") or request.get("max_tokens")
-    return Conversation(messages, tools, limit)
+    return Conversation(messages, tools, limit, request.get("model") or "")
 
 
 def _usage(plan: Plan) -> dict:
@@ -53,7 +53,7 @@ def _usage(plan: Plan) -> dict:
         "total_tokens": plan.input_tokens + plan.output_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": plan.reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

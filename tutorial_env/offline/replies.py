@@ -9,7 +9,10 @@ Replies are deterministic:
 
 The token rule, the same on every API: a text is split by tokenize(); a prompt costs 3 tokens
 of framing per message plus its text, plus 3 to prime the reply, as OpenAI counts; the output
-costs its text's tokens, or those of the tool's name and JSON arguments.
+costs its text's tokens, or those of the tool's name and JSON arguments. A reasoning model
+(a name that starts with gpt-5, gpt-6, o1, o3 or o4, and has no "chat" in it) also thinks
+REASONING_TOKENS tokens before each reply: billed as output, and reported on their own. The
+output limit cuts the visible answer only; OpenAI counts reasoning against it too.
 
 Nothing here knows a wire format. Each API dialect turns its request into a Conversation and
 the Plan back into its own bodies and stream events.
@@ -22,6 +25,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+REASONING_TOKENS = 16
+REASONING_PREFIXES = ("gpt-5", "gpt-6", "o1", "o3", "o4")
 _TOKEN = re.compile(r"\s*(?:[A-Za-z0-9_'.]*[A-Za-z0-9_']|\S)")
 _ARITHMETIC = re.compile(r"(-?\d+(?:\.\d+)?)\s*([-+*/×÷])\s*(-?\d+(?:\.\d+)?)")
 _JOKE_SUBJECT = re.compile(r"joke about (?:an? |the )?([^?.!,\n]+)", re.IGNORECASE)
@@ -63,6 +68,7 @@ class Conversation:
     messages: list[Message]
     tools: list[Tool] = field(default_factory=list)
     max_output_tokens: int | None = None
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class Plan:
     tool_call: ToolCall | None
     finish: str  # "stop", "length" (cut at the output limit) or "tool_calls"
     input_tokens: int
-    output_tokens: int
+    output_tokens: int  # reasoning tokens included, as OpenAI bills them
+    reasoning_tokens: int = 0
 
     @property
     def text(self) -> str:
@@ -90,6 +97,10 @@ def tokenize(text: str) -> list[str]:
 def prompt_tokens(texts: Iterable[str | None]) -> int:
     """The input tokens of a conversation whose messages hold these texts."""
     return 3 + sum(3 + len(tokenize(text or "")) for text in texts)
+
+
+def is_reasoning_model(model: str) -> bool:
+    return model.startswith(REASONING_PREFIXES) and "chat" not in model
 
 
 def _number(value: float) -> str:
@@ -160,6 +171,7 @@ def plan_reply(conversation: Conversation) -> Plan:
     last = messages[-1] if messages else Message("user")
     question = next((m.text for m in reversed(messages) if m.role == "user"), "")
     used = prompt_tokens(m.text for m in messages)
+    thought = REASONING_TOKENS if is_reasoning_model(conversation.model) else 0
     chosen = None
     if conversation.tools and last.role == "user":
         chosen = _choose_tool(question, conversation.tools)
@@ -167,7 +179,7 @@ def plan_reply(conversation: Conversation) -> Plan:
         tool, arguments = chosen
         call = ToolCall(f"call_{len(messages)}_{tool.name}", tool.name, json.dumps(arguments))
         output = len(tokenize(call.name + " " + call.arguments))
-        return Plan([], call, "tool_calls", used, output)
+        return Plan([], call, "tool_calls", used, output + thought, thought)
 
     text = _tool_answer(messages) if last.role == "tool" else text_reply(question)
     tokens = tokenize(text)
@@ -175,4 +187,4 @@ def plan_reply(conversation: Conversation) -> Plan:
     finish = "stop"
     if limit and len(tokens) > limit:
         tokens, finish = tokens[:limit], "length"
-    return Plan(tokens, None, finish, used, len(tokens))
+    return Plan(tokens, None, finish, used, len(tokens) + thought, thought)

@@ -1,7 +1,8 @@
 """The offline model's HTTP server, on 127.0.0.1: the standard library's threading server,
 which starts in milliseconds in every lesson run. It routes each POST to the dialect whose
 PATH it names, asks the brain for the reply, injects the configured fault, and paces the
-streamed tokens (TUTORIAL_TOKEN_DELAY seconds apart).
+streamed tokens (TUTORIAL_TOKEN_DELAY seconds apart). TUTORIAL_OFFLINE_NO_RESPONSES=1 serves
+Chat Completions only, as many OpenAI-compatible servers do: /v1/responses answers 404.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import chat_completions, faults
+from . import chat_completions, faults, responses
 from .replies import plan_reply
 from .streaming import Event
 
 DEFAULT_TOKEN_DELAY = 0.03
-DIALECTS = {dialect.PATH: dialect for dialect in (chat_completions,)}
+DIALECTS = {dialect.PATH: dialect for dialect in (chat_completions, responses)}
 
 
 class FakeOpenAIServer(ThreadingHTTPServer):
@@ -36,6 +37,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         fault: str | None = None,
         unknown_model_status: int = 404,
         reply_delay: float = 0,
+        responses_api: bool | None = None,
     ):
         super().__init__(("127.0.0.1", port), _Handler)
         if token_delay is None:
@@ -52,6 +54,13 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.fault = faults.check_fault(fault)
         self.unknown_model_status = unknown_model_status
         self.reply_delay = reply_delay  # extra seconds before each reply, so calls overlap
+        if responses_api is None:
+            responses_api = os.environ.get("TUTORIAL_OFFLINE_NO_RESPONSES") != "1"
+        self.dialects = {
+            path: dialect
+            for path, dialect in DIALECTS.items()
+            if responses_api or dialect is not responses
+        }
         self.stopping = threading.Event()
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
@@ -110,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        dialect = DIALECTS.get(self.path.rstrip("/"))
+        dialect = self.server.dialects.get(self.path.rstrip("/"))
         if dialect is None:
             return self._json(
                 *faults.error_body(404, f"Invalid URL (POST {self.path})", "invalid_request_error")
