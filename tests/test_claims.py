@@ -469,12 +469,6 @@ def test_dispatching_outside_a_run_raises():
         dispatch_custom_event("lost", {})
 
 
-@claim("py310-async-config", "6.")
-def test_langchain_documents_that_python_3_10_async_needs_config():
-    doc = " ".join(adispatch_custom_event.__doc__.split())
-    assert "If using python 3.10 and async, you MUST specify the `config` parameter" in doc
-
-
 @claim("astream-events-v1", "6.")
 def test_astream_events_v1_is_deprecated_and_drops_custom_events():
     async def step(x):
