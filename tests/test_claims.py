@@ -23,6 +23,7 @@ from contextvars import ContextVar
 import httpx
 import openai
 import pytest
+from claims import claim
 from langchain.agents import create_agent
 from langchain_core.callbacks import (
     AsyncCallbackHandler,
@@ -54,19 +55,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from langchain_community.callbacks import get_openai_callback
     from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
-
-CLAIMS: dict[str, str] = {}  # claim id -> the README section (heading start) that makes it
-
-
-def claim(claim_id: str, section: str):
-    """Register a test as the proof of the README sentence marked <!-- claim: claim_id -->."""
-
-    def register(test):
-        assert claim_id not in CLAIMS, f"two tests for claim {claim_id}"
-        CLAIMS[claim_id] = section
-        return test
-
-    return register
 
 
 @pytest.fixture(scope="module")
