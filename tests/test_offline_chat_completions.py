@@ -1,4 +1,6 @@
-"""The offline model, driven through the real openai client, as ChatOpenAI drives it."""
+"""The offline model's Chat Completions dialect (POST /v1/chat/completions), driven through the
+real openai client as ChatOpenAI drives it. Its Responses dialect is tested in
+tests/test_offline_responses.py."""
 
 import json
 import urllib.error
