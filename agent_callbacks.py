@@ -85,7 +85,7 @@ def main():
     print("== 1. A runtime handler hears the whole loop ==")
     config = {"callbacks": [RunTreePrinter()], "tags": ["lesson-9"], "metadata": {"user": "ada"}}
     result = agent.invoke(QUESTION, config=config)
-    print(f"Answer: {result['messages'][-1].content}\n")
+    print(f"Answer: {result['messages'][-1].text}\n")
 
     print("== 2. Where you attach the handler decides what it hears ==")
     ways = {
@@ -111,9 +111,9 @@ def main():
     print('== 3. stream_mode="messages" streams tokens through a callback ==')
     tokens = {}
     for chunk, metadata in agent.stream(QUESTION, stream_mode="messages"):
-        tokens.setdefault(metadata["langgraph_node"], []).append(chunk.content)
-    for node, contents in tokens.items():
-        print(f"[{node}] {len(contents)} chunks: {''.join(map(str, contents))!r}")
+        tokens.setdefault(metadata["langgraph_node"], []).append(chunk.text)
+    for node, texts in tokens.items():
+        print(f"[{node}] {len(texts)} chunks: {''.join(texts)!r}")
     for stream_usage in (None, True):
         streaming_agent = create_agent(
             ChatOpenAI(model=model, stream_usage=stream_usage), tools=[multiply]
@@ -122,6 +122,11 @@ def main():
             list(streaming_agent.stream(QUESTION, stream_mode="messages"))
         total = sum(u["total_tokens"] for u in usage.usage_metadata.values())
         print(f"ChatOpenAI(stream_usage={stream_usage}): the agent used {total} tokens")
+    if result["messages"][-1].response_metadata.get("object") == "response":
+        print("(The agent's calls carry tools, so this model sent them to the Responses API,")
+        print(" which always reports usage: stream_usage changes nothing there.)")
+    else:
+        print("(On Chat Completions a stream reports usage only if asked: stream_usage=True.)")
     quiet = create_agent(ChatOpenAI(model=model, tags=["nostream"]), tools=[multiply])
     kinds = [
         type(chunk).__name__

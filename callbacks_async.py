@@ -52,9 +52,9 @@ class SlowAsyncHandler(AsyncCallbackHandler):
 class ThreadNamePrinter(BaseCallbackHandler):
     """A sync handler: prints each non-empty token and the thread it runs on."""
 
-    def on_llm_new_token(self, token, *, tags, **kwargs):
-        if token:
-            say(f"[sync]  {tags[0]}: token {token!r} on thread {threading.current_thread().name}")
+    def on_llm_new_token(self, token, *, chunk, tags, **kwargs):
+        if text := chunk.text:  # the text on both of OpenAI's APIs; `token` may be a list
+            say(f"[sync]  {tags[0]}: token {text!r} on thread {threading.current_thread().name}")
 
 
 async def countdown():
@@ -75,7 +75,7 @@ async def main():
     answers = await asyncio.gather(*calls, countdown())
     elapsed = time.perf_counter() - started
 
-    say(f"Answers: {[answer.content for answer in answers[:-1]]}")
+    say(f"Answers: {[answer.text for answer in answers[:-1]]}")
     slept = len(QUESTIONS) * (START_SLEEP + END_SLEEP) + TICKS * TICK
     say(f"All the sleeps add up to {slept:.1f} s; everything together took {elapsed:.1f} s.")
 

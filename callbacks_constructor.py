@@ -67,7 +67,7 @@ def main():
     print("The constructor handler saw no chain start or end: it is scoped to the model's run.\n")
 
     print("== 2. A bare model call: the constructor handler fires on every call of this model ==")
-    print(f"Answer: {llm.invoke('What is 2 + 2?').content}")
+    print(f"Answer: {llm.invoke('What is 2 + 2?').text}")
 
 
 if __name__ == "__main__":

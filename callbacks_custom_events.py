@@ -98,10 +98,10 @@ async def main():
         elif kind == "on_chat_model_start":
             print(f"{kind}: {event['name']}")
         elif kind == "on_chat_model_stream":
-            tokens.append(event["data"]["chunk"].content)
+            tokens.append(event["data"]["chunk"].text)
         elif kind == "on_chat_model_end":
             print(f"on_chat_model_stream x{len(tokens)}: {tokens}")
-            print(f"{kind}: {event['data']['output'].content!r}")
+            print(f"{kind}: {event['data']['output'].text!r}")
 
 
 if __name__ == "__main__":

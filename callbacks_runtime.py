@@ -58,7 +58,7 @@ class RunTreePrinter(BaseCallbackHandler):
 
     def on_llm_end(self, response, *, run_id, **kwargs):
         message = response.generations[0][0].message
-        self._end("on_llm_end", run_id, message.tool_calls or message.content)
+        self._end("on_llm_end", run_id, message.tool_calls or message.text)
 
     def on_tool_end(self, output, *, run_id, **kwargs):
         self._end("on_tool_end", run_id, output.content)

@@ -32,10 +32,12 @@ class TokenPrinter(BaseCallbackHandler):
     def on_chat_model_start(self, serialized, messages, **kwargs):
         print(f"[on_chat_model_start] {serialized['name']} got {messages[0][-1].content!r}")
 
-    def on_llm_new_token(self, token, **kwargs):
-        # The chunks that open and close an OpenAI stream carry an empty token: "||".
-        self.tokens.append(token)
-        print(f"{token}|", end="", flush=True)
+    def on_llm_new_token(self, token, *, chunk=None, **kwargs):
+        # `token` is a str on Chat Completions but a list of content blocks on the Responses
+        # API; chunk.text is the text on both. Chunks with no text print as "||".
+        text = chunk.text if chunk is not None else token
+        self.tokens.append(text)
+        print(f"{text}|", end="", flush=True)
 
     def on_llm_end(self, response, **kwargs):
         if self.tokens:
@@ -60,12 +62,12 @@ def main():
     printer = TokenPrinter()
     chain = prompt | ChatOpenAI(model=model, streaming=True, callbacks=[printer])
     message = chain.invoke({"animal": "cats"})
-    print(f"invoke returned: {message.content}\n")
+    print(f"invoke returned: {message.text}\n")
 
     print("== 2. Without streaming=True: invoke fires no token events, same whole message ==")
     chain = prompt | ChatOpenAI(model=model, callbacks=[TokenPrinter()])
     message = chain.invoke({"animal": "cats"})
-    print(f"invoke returned: {message.content}\n")
+    print(f"invoke returned: {message.text}\n")
 
     print("== 3. The same chain, consumed with chain.stream(): the model streams anyway ==")
     chunks = list(chain.stream({"animal": "cats"}))

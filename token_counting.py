@@ -69,16 +69,18 @@ async def main():
     report(usage, cost)
 
     print("== 3. Streaming, with and without stream_usage=True ==")
+    asking = ChatOpenAI(model=os.environ["OPENAI_MODEL"], stream_usage=True)
     with get_usage_metadata_callback() as usage, get_openai_callback() as cost:
-        "".join(chunk.content for chunk in llm.stream(QUESTION, stream_usage=True))
+        "".join(chunk.text for chunk in asking.stream(QUESTION))
     report(usage, cost)
     print(f"  ...and the same stream with ChatOpenAI's default, stream_usage={llm.stream_usage}:")
     with get_usage_metadata_callback() as usage, get_openai_callback() as cost:
-        "".join(chunk.content for chunk in llm.stream(QUESTION))
+        "".join(chunk.text for chunk in llm.stream(QUESTION))
     report(usage, cost)
     print(
-        "  (ChatOpenAI asks for usage in streams by itself only when no base URL, proxy or"
-        " custom client is set; otherwise pass stream_usage=True.)"
+        "  (On Chat Completions, ChatOpenAI asks for usage in streams by itself only when no"
+        " base URL, proxy or custom client is set; otherwise pass stream_usage=True. The"
+        " Responses API always sends usage and ignores stream_usage.)"
     )
 
     print("== 4. asyncio.gather of three calls: exactly three times the tokens ==")

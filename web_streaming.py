@@ -50,9 +50,9 @@ class StreamToPage(AsyncCallbackHandler):
             ("callback", {"hook": "on_chat_model_start", "name": self.names[run_id]})
         )
 
-    async def on_llm_new_token(self, token, **kwargs):
-        if token:  # a stream's first and last chunks carry no text
-            self.queue.put_nowait(("token", token))
+    async def on_llm_new_token(self, token, *, chunk, **kwargs):
+        if chunk.text:  # some chunks carry no text; on the Responses API `token` is a list
+            self.queue.put_nowait(("token", chunk.text))
 
     async def on_llm_end(self, response, *, run_id, **kwargs):
         self.queue.put_nowait(("callback", {"hook": "on_llm_end", "name": self.names[run_id]}))
@@ -86,7 +86,7 @@ async def relay(call, queue):
         elif task.exception():
             yield sse("error", {"message": one_line(task.exception())})
         else:
-            yield sse("done", {"answer": task.result().content})
+            yield sse("done", {"answer": task.result().text})
     finally:
         open_streams.discard(queue)
         if task.done():
@@ -126,10 +126,10 @@ async def stream(question: str = ""):
 # The trap, for the demo only: one handler on a shared model's constructor hears every
 # request, so whatever it forwards reaches every open page.
 class ToEveryPage(AsyncCallbackHandler):
-    async def on_llm_new_token(self, token, **kwargs):
-        if token:
+    async def on_llm_new_token(self, token, *, chunk, **kwargs):
+        if chunk.text:
             for queue in open_streams:
-                queue.put_nowait(("token", token))
+                queue.put_nowait(("token", chunk.text))
 
 
 shared = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True, callbacks=[ToEveryPage()])

@@ -6,7 +6,15 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # the test helpers, and the repo's own modules
 
+from lessons import MODELS  # noqa: E402
+
 from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def model(request):
+    """Each of the three model settings a lesson is run and asserted on (lessons.MODELS)."""
+    return request.param
 
 
 @pytest.fixture
@@ -20,4 +28,19 @@ def faulty_server(request):
 def deepseek_like_server():
     """Answers an unknown model the way DeepSeek does: HTTP 400 "Model Not Exist"."""
     with FakeOpenAIServer(token_delay=0, fault="", unknown_model_status=400) as fake:
+        yield fake
+
+
+@pytest.fixture
+def chat_completions_only_server():
+    """Serves Chat Completions only, as many OpenAI-compatible servers do: /v1/responses
+    answers 404 "Invalid URL"."""
+    with FakeOpenAIServer(token_delay=0, fault="", responses_api=False) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_server():
+    """A fake provider that answers normally, both Chat Completions and Responses."""
+    with FakeOpenAIServer(token_delay=0, fault="") as fake:
         yield fake

@@ -24,7 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected"
 sys.path.insert(0, str(ROOT))
 
-from tutorial_env import LESSONS, lesson_argv  # noqa: E402
+from tutorial_env import DEFAULT_MODEL, LESSONS, lesson_argv  # noqa: E402
+
+# The three paths a reader can be on, and every lesson is tested on each: the default model,
+# whose calls with tools go to the Responses API and the rest to Chat Completions; a model
+# that only ever uses Chat Completions (any compatible provider's); one that only uses the
+# Responses API. The README shows the default path's output.
+MODELS = (DEFAULT_MODEL, "gpt-4o-mini", "gpt-5.6-sol")
 
 CALLBACK_ERROR = re.compile(r"Error in \w+\.\w+ callback")
 # Lesson 10 breaks a tracer on purpose and prints what LangChain logged, marked so. Only
@@ -57,6 +63,15 @@ LESSON_ENV = {"web_streaming.py": {"TUTORIAL_TOKEN_DELAY": "0.02"}}
 UNORDERED = {"callbacks_async.py"}
 
 
+def uses_responses_api(model: str, tools: bool) -> bool:
+    """Whether ChatOpenAI sends this model's call, with or without tools, to the Responses
+    API: langchain-openai's own rule, asked directly."""
+    from langchain_openai import ChatOpenAI
+
+    payload = {"tools": [{"type": "function", "name": "t"}]} if tools else {}
+    return ChatOpenAI(model=model, api_key="sk-unused")._use_responses_api(payload)
+
+
 def offline_env(**overrides: str) -> dict[str, str]:
     """A reader with no key. Empty values also keep a developer's .env from being loaded."""
     env = {
@@ -67,7 +82,7 @@ def offline_env(**overrides: str) -> dict[str, str]:
     env.update(
         OPENAI_API_KEY="",
         OPENAI_BASE_URL="",
-        OPENAI_MODEL="gpt-4o-mini",
+        OPENAI_MODEL=DEFAULT_MODEL,
         TUTORIAL_TOKEN_DELAY="0",
         LANGSMITH_TRACING="false",
         LANGCHAIN_TRACING_V2="false",
@@ -84,11 +99,13 @@ def run_lesson(
     timeout: float = 60,
     cwd: Path = ROOT,
     fresh: bool = False,
+    model: str = DEFAULT_MODEL,
 ) -> subprocess.CompletedProcess:
     """`python <lesson>`, stdout and stderr merged in the order printed. The tests fork it
     from a warm interpreter (tests/forkserver.py), as the tour does; fresh=True starts a new
-    interpreter, exactly as a reader does, for `make expected` and the Docker check."""
-    env = env or offline_env(**LESSON_ENV.get(lesson, {}))
+    interpreter, exactly as a reader does, for `make expected` and the Docker check. Without
+    `env`, it runs offline with OPENAI_MODEL=model."""
+    env = env or offline_env(OPENAI_MODEL=model, **LESSON_ENV.get(lesson, {}))
     if not fresh and hasattr(os, "fork"):
         return _forked(lesson, env, timeout, cwd)
     return subprocess.run(
@@ -172,8 +189,14 @@ def normalise(output: str, clock: bool = True) -> str:
     return "\n".join(line.rstrip() for line in output.strip().splitlines()) + "\n"
 
 
-def expected_output(lesson: str) -> str:
-    return (EXPECTED / lesson.replace(".py", ".txt")).read_text(encoding="utf-8")
+def expected_path(lesson: str, model: str = DEFAULT_MODEL) -> Path:
+    """tests/expected/<lesson>.txt for the default model, <lesson>.<model>.txt for another."""
+    suffix = ".txt" if model == DEFAULT_MODEL else f".{model}.txt"
+    return EXPECTED / lesson.replace(".py", suffix)
+
+
+def expected_output(lesson: str, model: str = DEFAULT_MODEL) -> str:
+    return expected_path(lesson, model).read_text(encoding="utf-8")
 
 
 def sample_path(lesson: str) -> Path:
@@ -197,10 +220,10 @@ def callback_errors(output: str, lesson: str) -> list[str]:
     ]
 
 
-def matches_expected(output: str, lesson: str) -> bool:
-    """Normalised output equals tests/expected/<lesson>.txt (as a multiset if UNORDERED)."""
+def matches_expected(output: str, lesson: str, model: str = DEFAULT_MODEL) -> bool:
+    """Normalised output equals its tests/expected/ file (as a multiset if UNORDERED)."""
     same = sorted if lesson in UNORDERED else list
-    return same(output.splitlines()) == same(expected_output(lesson).splitlines())
+    return same(output.splitlines()) == same(expected_output(lesson, model).splitlines())
 
 
 def same_structure(sample: Path, lesson: str) -> bool:
@@ -208,37 +231,48 @@ def same_structure(sample: Path, lesson: str) -> bool:
     return normalise(sample.read_text(encoding="utf-8")) == expected_output(lesson)
 
 
-def check_clean_run(result: subprocess.CompletedProcess, lesson: str) -> str:
+def check_clean_run(
+    result: subprocess.CompletedProcess, lesson: str, model: str = DEFAULT_MODEL
+) -> str:
     """The three checks every lesson run gets. Returns the normalised output."""
     assert result.returncode == 0, f"{lesson} exited {result.returncode}:\n{result.stdout}"
     errors = callback_errors(result.stdout, lesson)
     assert not errors, f"{lesson}: a handler raised, and LangChain only logged it: {errors}"
     output = normalise(result.stdout)
-    assert matches_expected(output, lesson), (
-        f"{lesson}: output differs from tests/expected/{lesson.replace('.py', '.txt')}, which "
-        "every README edition shows. If the change is intended, run `make expected` "
-        "and review the diff."
+    shown = " (every README edition shows it)" if model == DEFAULT_MODEL else ""
+    assert matches_expected(output, lesson, model), (
+        f"{lesson} on {model}: output differs from "
+        f"{expected_path(lesson, model).relative_to(ROOT)}{shown}. If the change is intended, "
+        "run `make expected` and review the diff."
     )
     return output
 
 
 def update(lessons: list[str]) -> int:
     for lesson in lessons:
-        result = run_lesson(lesson, fresh=True)
-        if result.returncode != 0:
-            print(
-                f"{lesson} exited {result.returncode}; expected output not written:\n"
-                f"{result.stdout}",
-                file=sys.stderr,
-            )
-            return 1
-        target = EXPECTED / lesson.replace(".py", ".txt")
-        output = normalise(result.stdout)
-        if target.exists() and matches_expected(output, lesson):
-            print(f"unchanged {target.relative_to(ROOT)}")  # keeps the stored line order
-        else:
-            target.write_text(output, encoding="utf-8")
-            print(f"wrote {target.relative_to(ROOT)}")
+        for model in MODELS:
+            if _update(lesson, model) != 0:
+                return 1
+    return 0
+
+
+def _update(lesson: str, model: str) -> int:
+    result = run_lesson(lesson, fresh=True, model=model)
+    if result.returncode != 0:
+        print(
+            f"{lesson} on {model} exited {result.returncode}; expected output not written:\n"
+            f"{result.stdout}",
+            file=sys.stderr,
+        )
+        return 1
+    target = expected_path(lesson, model)
+    output = normalise(result.stdout)
+    if target.exists() and matches_expected(output, lesson, model):
+        print(f"unchanged {target.relative_to(ROOT)}")  # keeps the stored line order
+    else:
+        target.write_text(output, encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
+    if model == DEFAULT_MODEL:
         sample = sample_path(lesson)
         if lesson in CLOCKED and not (sample.exists() and same_structure(sample, lesson)):
             sample.write_text(normalise(result.stdout, clock=False), encoding="utf-8")

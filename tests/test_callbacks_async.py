@@ -7,9 +7,9 @@ LESSON = "callbacks_async.py"
 
 
 @pytest.fixture(scope="module")
-def result():
-    result = run_lesson(LESSON)
-    check_clean_run(result, LESSON)
+def result(model):
+    result = run_lesson(LESSON, model=model)
+    check_clean_run(result, LESSON, model)
     return result
 
 

@@ -5,8 +5,8 @@ LESSON = "callbacks_attach.py"
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def test_attached_handler_fires_on_every_invoke(output):

@@ -7,8 +7,8 @@ LESSON = "callbacks_constructor.py"
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def counts(output):

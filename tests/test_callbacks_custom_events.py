@@ -5,12 +5,15 @@ import re
 import pytest
 from lessons import ROOT, check_clean_run, run_lesson, section
 
+from tutorial_env.offline import text_reply, tokenize
+
 LESSON = "callbacks_custom_events.py"
+ANSWER = text_reply("What is 6 * 7?")
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def case_report_in_lesson():
@@ -43,14 +46,18 @@ def test_sync_dispatch_reaches_the_handler(output):
 def test_custom_and_model_events_share_one_stream(output):
     lines = section(output, 3).splitlines()
     order = [
-        line.split(":")[0] + (":" + line.split()[1] if "custom" in line else "")
+        line.split(":")[0].split(" x")[0] + (":" + line.split()[1] if "custom" in line else "")
         for line in lines
         if line.startswith("on_")
     ]
     assert order == [
         "on_custom_event:question_received",
         "on_chat_model_start",
-        "on_chat_model_stream x9",
+        "on_chat_model_stream",
         "on_chat_model_end",
         "on_custom_event:answer_reviewed",
     ]
+    streamed = re.search(r"^on_chat_model_stream x(\d+): (\[.*\])$", "\n".join(lines), re.M)
+    texts = ast.literal_eval(streamed[2])
+    assert int(streamed[1]) == len(texts) > len(tokenize(ANSWER))
+    assert "".join(texts) == ANSWER

@@ -8,8 +8,8 @@ LESSON = "custom_callbacks.py"
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def returned(part):

@@ -3,7 +3,7 @@ import re
 import pytest
 from lessons import CALLBACK_ERROR, callback_errors, check_clean_run, run_lesson, section
 
-from tutorial_env.offline import prompt_tokens, text_reply, tokenize
+from tutorial_env.offline import prompt_tokens, reasoning_tokens, text_reply, tokenize
 
 LESSON = "custom_tracer.py"
 PROMPT = "Say something short about tracing."
@@ -15,13 +15,13 @@ ROW = re.compile(
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_lesson(LESSON)
+def result(model):
+    return run_lesson(LESSON, model=model)
 
 
 @pytest.fixture(scope="module")
-def output(result):
-    return check_clean_run(result, LESSON)
+def output(result, model):
+    return check_clean_run(result, LESSON, model)
 
 
 def waterfall(result):
@@ -48,9 +48,9 @@ def parents(rows):
     return parent_of
 
 
-def model_usage():
+def model_usage(model):
     """What the offline model reports for the chain's one call, by its counting rule."""
-    return prompt_tokens([PROMPT]), len(tokenize(text_reply(PROMPT)))
+    return prompt_tokens([PROMPT]), len(tokenize(text_reply(PROMPT))) + reasoning_tokens(model)
 
 
 def test_set_debug_prints_each_run_start_and_end_without_handler_code(output):
@@ -65,7 +65,7 @@ def test_set_debug_prints_each_run_start_and_end_without_handler_code(output):
     assert int(re.search(r"\.\.\. and (\d+) more lines", part)[1]) > 20
 
 
-def test_the_tracer_receives_one_root_with_the_model_and_tool_under_it(result, output):
+def test_the_tracer_receives_one_root_with_the_model_and_tool_under_it(result, output, model):
     assert "the tracer received 1 root run" in section(output, 2)
     rows = waterfall(result)
     assert [(r["depth"], r["kind"], r["name"]) for r in rows] == [
@@ -75,8 +75,8 @@ def test_the_tracer_receives_one_root_with_the_model_and_tool_under_it(result, o
         (1, "parser", "StrOutputParser"),
         (1, "tool", "word_count"),
     ]
-    model = next(r for r in rows if r["kind"] == "llm")
-    assert (int(model["input"]), int(model["output"])) == model_usage()
+    llm = next(r for r in rows if r["kind"] == "llm")
+    assert (int(llm["input"]), int(llm["output"])) == model_usage(model)
     assert f"count_words returned {len(text_reply(PROMPT).split())}" in output
 
 
@@ -122,14 +122,14 @@ def test_a_plain_thread_loses_the_child_or_splits_the_trace_and_both_fixes_work(
             assert roots(output, fix, tracer) == whole, fix
 
 
-def test_spans_mirror_the_run_tree_in_one_trace_with_the_models_token_counts(result, output):
+def test_spans_mirror_the_run_tree_in_one_trace_with_the_models_token_counts(result, output, model):
     part = section(output, 4)
     rows = waterfall(result)
     assert f"{len(rows)} spans, 1 trace id" in part
     spans = re.findall(r"^(\w+) +parent: (\S+)(.*)$", part, re.M)
     assert {name: parent for name, parent, _ in spans} == parents(rows)
     assert len(spans) == len(rows)
-    input_tokens, output_tokens = model_usage()
+    input_tokens, output_tokens = model_usage(model)
     attributes = dict(re.findall(r"(gen_ai\.usage\.\w+)=(\d+)", part))
     assert attributes == {
         "gen_ai.usage.input_tokens": str(input_tokens),

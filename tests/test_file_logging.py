@@ -14,13 +14,13 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, model):
     """Run the lesson twice in a fresh folder, as a reader would, keeping the first logs."""
     folder = tmp_path_factory.mktemp("reader")
-    first = check_clean_run(run_lesson(LESSON, cwd=folder), LESSON)
+    first = check_clean_run(run_lesson(LESSON, cwd=folder, model=model), LESSON, model)
     (folder / "screen.txt").write_text(first, encoding="utf-8")
     shutil.copytree(folder / "logs", folder / "first-run-logs")
-    check_clean_run(run_lesson(LESSON, cwd=folder), LESSON)
+    check_clean_run(run_lesson(LESSON, cwd=folder, model=model), LESSON, model)
     return folder
 
 

@@ -4,20 +4,26 @@ import re
 import pytest
 from failures import online_env
 from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
-from lessons import ROOT, check_clean_run, run_lesson
+from lessons import ROOT, check_clean_run, run_lesson, uses_responses_api
 
-from tutorial_env.offline import FakeOpenAIServer, tokenize
+from tutorial_env.offline import FakeOpenAIServer, reasoning_tokens, tokenize
 
 LESSON = "token_counting.py"
 USAGE = re.compile(r"usage_metadata  ([\w.-]+): (\d+) in \+ (\d+) out = (\d+) tokens")
 OPENAI = re.compile(r"openai callback (\d+) tokens in (\d+) request\(s\), \$(\d+\.\d+)")
-# The offline model's count for "What is 1 + 2?": 3 + (3 + 6) prompt tokens, "1 + 2 = 3." is 6.
-ONE_CALL = (12, 6, 18)
+# The offline model's count for "What is 1 + 2?": 3 + (3 + 6) prompt tokens, "1 + 2 = 3." is 6,
+# plus the reasoning tokens of a reasoning model.
+ANSWER_TOKENS = 6
+
+
+def one_call(model):
+    output = ANSWER_TOKENS + reasoning_tokens(model)
+    return (12, output, 12 + output)
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 @pytest.fixture(scope="module")
@@ -33,36 +39,45 @@ def openai_counts(part):
     return [(int(t), int(r), float(c)) for t, r, c in OPENAI.findall(part)]
 
 
-def scaled(n):
-    return [("gpt-4o-mini", *(n * x for x in ONE_CALL))]
+def scaled(model, n):
+    return [(model, *(n * x for x in one_call(model)))]
 
 
-def test_one_call_exact_tokens_and_priced_from_the_table(sections):
-    assert usage(sections[1]) == scaled(1)
+def test_one_call_exact_tokens_and_priced_from_the_table(sections, model):
+    assert usage(sections[1]) == scaled(model, 1)
     tokens, requests, cost = openai_counts(sections[1])[0]
+    assert (tokens, requests) == (one_call(model)[2], 1)
     prices = MODEL_COST_PER_1K_TOKENS
-    expected = (12 * prices["gpt-4o-mini"] + 6 * prices["gpt-4o-mini-completion"]) / 1000
-    assert (tokens, requests) == (18, 1)
+    if model not in prices:  # the table stops at gpt-5: it prices a newer model at $0
+        assert cost == 0
+        return
+    input_tokens, output_tokens, _ = one_call(model)
+    expected = (input_tokens * prices[model] + output_tokens * prices[f"{model}-completion"]) / 1000
     assert cost > 0 and cost == pytest.approx(expected, abs=5e-8)
 
 
-def test_two_calls_exactly_double(sections):
-    assert usage(sections[2]) == scaled(2)
-    assert openai_counts(sections[2])[0][:2] == (36, 2)
+def test_two_calls_exactly_double(sections, model):
+    assert usage(sections[2]) == scaled(model, 2)
+    assert openai_counts(sections[2])[0][:2] == (2 * one_call(model)[2], 2)
 
 
-def test_stream_with_usage_counts_and_without_counts_zero(sections):
+def test_stream_with_usage_counts_and_without_it_only_on_the_responses_api(sections, model):
     part = sections[3]
-    assert usage(part) == scaled(1)
     counts = openai_counts(part)
-    assert counts[0][:2] == (18, 1)
-    assert counts[1] == (0, 0, 0.0)
-    assert "(nothing counted)" in part and "stream_usage=None" in part
+    assert counts[0][:2] == (one_call(model)[2], 1)
+    assert "stream_usage=None" in part
+    if uses_responses_api(model, tools=False):  # it always sends usage
+        assert usage(part) == scaled(model, 1) * 2
+        assert counts[1][:2] == (one_call(model)[2], 1)
+    else:
+        assert usage(part) == scaled(model, 1)
+        assert counts[1] == (0, 0, 0.0)
+        assert "(nothing counted)" in part
 
 
-def test_gather_of_three_exactly_triple(sections):
-    assert usage(sections[4]) == scaled(3)
-    assert openai_counts(sections[4])[0][:2] == (54, 3)
+def test_gather_of_three_exactly_triple(sections, model):
+    assert usage(sections[4]) == scaled(model, 3)
+    assert openai_counts(sections[4])[0][:2] == (3 * one_call(model)[2], 3)
 
 
 def test_the_three_calls_of_section_4_really_run_at_once():
@@ -74,12 +89,12 @@ def test_the_three_calls_of_section_4_really_run_at_once():
     assert server.peak_in_flight == 3
 
 
-def test_task_created_before_the_context_is_not_counted(sections):
-    assert usage(sections[5]) == scaled(1)
-    assert openai_counts(sections[5])[0][:2] == (18, 1)
+def test_task_created_before_the_context_is_not_counted(sections, model):
+    assert usage(sections[5]) == scaled(model, 1)
+    assert openai_counts(sections[5])[0][:2] == (one_call(model)[2], 1)
 
 
-def test_conversation_prompt_grows_each_turn_and_adds_up(sections):
+def test_conversation_prompt_grows_each_turn_and_adds_up(sections, model):
     turns = [
         tuple(map(int, t))
         for t in re.findall(r"turn \d: (\d+) in \+ (\d+) out = (\d+)", sections[6])
@@ -92,11 +107,11 @@ def test_conversation_prompt_grows_each_turn_and_adds_up(sections):
     # tutorial_env/offline/replies.py).
     questions = flower_shop_questions()
     for turn in (1, 2):
-        reply_tokens = turns[turn - 1][1]
+        reply_tokens = turns[turn - 1][1] - reasoning_tokens(model)  # the visible reply
         question_tokens = len(tokenize(questions[turn]))
         assert inputs[turn] == inputs[turn - 1] + (3 + reply_tokens) + (3 + question_tokens)
     total = tuple(sum(column) for column in zip(*turns, strict=True))
-    assert usage(sections[6]) == [("gpt-4o-mini", *total)]
+    assert usage(sections[6]) == [(model, *total)]
     assert openai_counts(sections[6])[0][:2] == (total[2], 3)
 
 

@@ -38,8 +38,8 @@ def probe(**env):
 
 
 def test_no_key_goes_offline_with_one_line_notice():
-    result = probe()
-    assert result.stdout == "offline gpt-4o-mini\n"
+    result = probe(OPENAI_MODEL="")  # an empty line in .env: the default model
+    assert result.stdout == "offline gpt-6-luna\n"
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("[offline] no OPENAI_API_KEY is set")
     assert "Put a real key in .env" in result.stderr

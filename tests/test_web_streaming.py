@@ -27,8 +27,8 @@ MAX_QUESTION = 500
 
 
 @pytest.fixture(scope="module")
-def output():
-    return check_clean_run(run_lesson(LESSON), LESSON)
+def output(model):
+    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 @pytest.fixture(scope="module")

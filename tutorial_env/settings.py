@@ -7,7 +7,7 @@ script would call load_dotenv().
 * With no key, a placeholder key from ``.env.example``, or ``TUTORIAL_OFFLINE=1``, it starts
   the offline model (tutorial_env/offline) on 127.0.0.1 and points ChatOpenAI at it through
   the environment, so the lesson code stays the real ChatOpenAI code.
-* ``OPENAI_MODEL`` defaults to gpt-4o-mini.
+* ``OPENAI_MODEL`` defaults to gpt-6-luna.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dotenv import load_dotenv
 from .errors import exit_now, explain_and_exit
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository: the lessons and .env
-DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_MODEL = "gpt-6-luna"  # gpt-4o-mini, the default before it, shuts down 2027-01-14
 PLACEHOLDER_PREFIX = "sk-your-"  # every key in .env.example, e.g. sk-your-key-here
 
 _server = None

@@ -13,7 +13,7 @@ A new API dialect is one new module beside chat_completions.py, listed in server
 """
 
 from .faults import FAULTS, UNKNOWN_MODEL
-from .replies import prompt_tokens, text_reply, tokenize
+from .replies import prompt_tokens, reasoning_tokens, text_reply, tokenize
 from .server import DEFAULT_TOKEN_DELAY, FakeOpenAIServer
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "UNKNOWN_MODEL",
     "FakeOpenAIServer",
     "prompt_tokens",
+    "reasoning_tokens",
     "text_reply",
     "tokenize",
 ]

@@ -103,6 +103,11 @@ def is_reasoning_model(model: str) -> bool:
     return model.startswith(REASONING_PREFIXES) and "chat" not in model
 
 
+def reasoning_tokens(model: str) -> int:
+    """The reasoning tokens this model spends on each reply."""
+    return REASONING_TOKENS if is_reasoning_model(model) else 0
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -171,7 +176,7 @@ def plan_reply(conversation: Conversation) -> Plan:
     last = messages[-1] if messages else Message("user")
     question = next((m.text for m in reversed(messages) if m.role == "user"), "")
     used = prompt_tokens(m.text for m in messages)
-    thought = REASONING_TOKENS if is_reasoning_model(conversation.model) else 0
+    thought = reasoning_tokens(conversation.model)
     chosen = None
     if conversation.tools and last.role == "user":
         chosen = _choose_tool(question, conversation.tools)

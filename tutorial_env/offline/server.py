@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.rstrip("/") == "/v1/models":
-            model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+            model = os.environ.get("OPENAI_MODEL", "gpt-6-luna")
             return self._json(
                 200,
                 {
