@@ -305,6 +305,23 @@ def test_streaming_true_fires_one_token_event_per_chunk_between_empty_ones(fake)
     assert "".join(streamed) == message.content and len(streamed) > 3
 
 
+@claim("chunk-text-both-apis", "4.")
+def test_the_token_is_a_list_on_the_responses_api_and_chunk_text_is_the_text_on_both(fake):
+    seen = {}
+    for name in ("gpt-4o-mini", "gpt-5.6-sol"):  # Chat Completions; the Responses API
+        recorder = Recorder()
+        message = model(fake, name, streaming=True).invoke(
+            "Tell me a joke", {"callbacks": [recorder]}
+        )
+        calls = [kw for hook, kw in recorder.events if hook == "token"]
+        assert "".join(kw["chunk"].text for kw in calls) == message.text and message.text
+        seen[name] = calls
+    assert all(isinstance(kw["token"], str) for kw in seen["gpt-4o-mini"])
+    assert all(isinstance(kw["token"], list) for kw in seen["gpt-5.6-sol"])
+    empty = {name: sum(not kw["chunk"].text for kw in calls) for name, calls in seen.items()}
+    assert empty["gpt-5.6-sol"] > empty["gpt-4o-mini"]  # more of the calls carry no text
+
+
 @claim("streaming-consumer", "4.")
 def test_without_streaming_true_invoke_fires_no_tokens_but_streaming_consumers_do(fake):
     llm = model(fake)
@@ -606,6 +623,20 @@ def test_a_stream_without_requested_usage_counts_nothing(fake):
     assert usage.usage_metadata["gpt-4o-mini"]["total_tokens"] > 0
 
 
+@claim("responses-stream-usage", "8.")
+def test_the_responses_api_always_reports_stream_usage_and_a_per_call_stream_usage_raises(fake):
+    for stream_usage in (None, False, True):
+        llm = model(fake, "gpt-5.6-sol", stream_usage=stream_usage)
+        with get_usage_metadata_callback() as usage:
+            chunks = list(llm.stream("What is 1 + 2?"))
+        assert usage.usage_metadata["gpt-5.6-sol"]["total_tokens"] > 0
+        assert chunks[-1].usage_metadata and chunks[-1].response_metadata["object"] == "response"
+    before = fake.request_count
+    with pytest.raises(TypeError, match="unexpected keyword argument 'stream_usage'"):
+        list(model(fake, "gpt-5.6-sol").stream("What is 1 + 2?", stream_usage=True))
+    assert fake.request_count == before  # raised in the client, before any request
+
+
 @claim("usage-follows-context", "8.")
 def test_counting_follows_the_context_tasks_inside_yes_earlier_tasks_and_threads_no(fresh_fake):
     llm = model(fresh_fake)
@@ -794,6 +825,29 @@ def test_the_agents_streamed_usage_reads_zero_behind_a_base_url_without_stream_u
             list(agent(llm).stream(AGENT_QUESTION, stream_mode="messages"))
         used[stream_usage] = usage.usage_metadata
     assert used[None] == {} and used[True]["gpt-4o-mini"]["total_tokens"] > 0
+
+
+@claim("agent-responses-usage-always", "9.")
+def test_gpt_6_luna_sends_the_agents_calls_to_the_responses_api_which_reports_usage(fake):
+    llm = model(fake, "gpt-6-luna")
+    assert llm._use_responses_api({"tools": [{"type": "function", "name": "multiply"}]})
+    assert not llm._use_responses_api({})  # the tools are the reason
+    used = {}
+    for stream_usage in (None, False, True):
+        with get_usage_metadata_callback() as usage:
+            chunks = list(
+                agent(model(fake, "gpt-6-luna", stream_usage=stream_usage)).stream(
+                    AGENT_QUESTION, stream_mode="messages"
+                )
+            )
+        used[stream_usage] = usage.usage_metadata["gpt-6-luna"]["total_tokens"]
+        apis = {
+            c.response_metadata.get("object")
+            for c, meta in chunks
+            if meta["langgraph_node"] == "model"
+        }
+        assert "response" in apis
+    assert used[None] == used[False] == used[True] > 0
 
 
 @claim("agent-nostream", "9.")
