@@ -1,9 +1,13 @@
 """HTTP errors from the provider end in one short message naming the variable to check,
 exit status 1, no traceback and no API key. Rows of the README's troubleshooting table."""
 
+import openai
 import pytest
 from failures import PLANTED_KEY, assert_one_message, online_env
+from langchain_openai import ChatOpenAI
 from lessons import offline_env, run_lesson
+
+from tutorial_env.errors import explain
 
 
 @pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
@@ -41,7 +45,64 @@ def test_unknown_model_answered_with_400_model_not_exist_names_openai_model(
 def test_offline_fault_injection_reaches_the_built_in_model():
     env = offline_env(TUTORIAL_OFFLINE_FAULT="404")
     result = run_lesson("callbacks_constructor.py", env=env)
-    assert_one_message(result, 1, "HTTP 404", "'gpt-4o-mini'", "OPENAI_MODEL")
+    assert_one_message(result, 1, "HTTP 404", f"'{env['OPENAI_MODEL']}'", "OPENAI_MODEL")
+
+
+NO_RESPONSES_API = "this server has no Responses API (/v1/responses)"
+
+
+def test_a_gpt_6_call_with_tools_on_a_server_without_responses_api_says_why(
+    chat_completions_only_server,
+):
+    """Lesson 1 binds a tool in section 2: for a gpt-6 model ChatOpenAI then calls
+    /v1/responses, which a Chat Completions-only server answers with 404 "Invalid URL"."""
+    env = online_env(chat_completions_only_server.base_url, OPENAI_MODEL="gpt-6-luna")
+    result = run_lesson("callbacks_runtime.py", env=env)
+    assert "== 1." in result.stdout  # section 1, without tools, used Chat Completions
+    message = assert_one_message(
+        result,
+        1,
+        f"HTTP 404 from {chat_completions_only_server.base_url}/responses: {NO_RESPONSES_API}",
+        "for 'gpt-6-luna' because the call carries tools",
+        "OPENAI_MODEL",
+        "use_responses_api=False",
+    )
+    assert "no model named" not in message
+
+
+def test_a_model_always_sent_to_responses_api_says_it_is_the_name(chat_completions_only_server):
+    """ChatOpenAI sends gpt-5.6-sol to /v1/responses even without tools."""
+    env = online_env(chat_completions_only_server.base_url, OPENAI_MODEL="gpt-5.6-sol")
+    result = run_lesson("callbacks_constructor.py", env=env)
+    message = assert_one_message(
+        result, 1, "HTTP 404", NO_RESPONSES_API, "for 'gpt-5.6-sol' because of the model name"
+    )
+    assert "no model named" not in message and "tools" not in message
+
+
+def test_offline_model_without_responses_api_shows_the_same_message():
+    env = offline_env(TUTORIAL_OFFLINE_NO_RESPONSES="1", OPENAI_MODEL="gpt-6-luna")
+    result = run_lesson("callbacks_runtime.py", env=env)
+    assert_one_message(result, 1, "HTTP 404", NO_RESPONSES_API, "because the call carries tools")
+
+
+def test_an_unknown_model_on_responses_api_still_names_openai_model(fake_server):
+    """OpenAI answers an unknown model on /v1/responses with 404 model_not_found: that is
+    "no model named", not a missing Responses API."""
+    llm = ChatOpenAI(
+        model="no-such-model",
+        use_responses_api=True,
+        base_url=fake_server.base_url,
+        api_key=PLANTED_KEY,
+        max_retries=0,
+    )
+    with pytest.raises(openai.NotFoundError) as caught:
+        llm.invoke("Hi")
+    assert str(caught.value.request.url).endswith("/v1/responses")
+    status, message = explain(caught.value)
+    assert status == 1
+    assert "HTTP 404" in message and "no model named 'no-such-model'" in message, message
+    assert NO_RESPONSES_API not in message and PLANTED_KEY not in message
 
 
 @pytest.mark.parametrize(

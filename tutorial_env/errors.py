@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import traceback
+from urllib.parse import urlsplit
 
 _KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{8,}")
 
@@ -38,6 +39,13 @@ def explain(error: BaseException) -> tuple[int, str] | None:
             return 1, (
                 f"HTTP 401 from {url}: the provider rejected OPENAI_API_KEY ({mask(key)}). "
                 "Check the key in .env, or remove it to run offline."
+            )
+        if status == 404 and _no_responses_api(url, error):
+            return 1, (
+                f"HTTP 404 from {url}: this server has no Responses API (/v1/responses). "
+                f"ChatOpenAI uses it for {_model(request)!r} {_why_responses(request)}. Set "
+                "OPENAI_MODEL to the provider's own model name, or pass use_responses_api=False "
+                "to ChatOpenAI."
             )
         if status == 404 or (status == 400 and _says_no_such_model(error.message)):
             return 1, (
@@ -102,18 +110,55 @@ def _says_no_such_model(message: str) -> bool:
     return "model" in message and ("not exist" in message or "not found" in message)
 
 
+def _no_responses_api(url: str, error) -> bool:
+    """A 404 for the Responses API's address that is not OpenAI's "no such model": many
+    OpenAI-compatible servers serve Chat Completions only."""
+    if not urlsplit(url).path.rstrip("/").endswith("/responses"):
+        return False
+    return error.code != "model_not_found" and not _says_no_such_model(str(error.message))
+
+
+def _why_responses(request) -> str:
+    """Why ChatOpenAI chose the Responses API for this request (langchain-openai's rule)."""
+    body = _body(request)
+    model = str(body.get("model", ""))
+    tools = body.get("tools") or []
+    if _always_responses(model):
+        return "because of the model name"
+    builtin = any(isinstance(tool, dict) and tool.get("type") != "function" for tool in tools)
+    if tools and (model.lower().startswith("gpt-6") or builtin):
+        return "because the call carries tools"
+    return "because of its settings (use_responses_api, reasoning, include, output_version)"
+
+
+def _always_responses(model: str) -> bool:
+    try:  # a private helper of langchain-openai: fall back to its rule as of 1.7.4
+        from langchain_openai.chat_models.base import _model_prefers_responses_api
+    except ImportError:
+        prefixes = ("gpt-5-pro", "gpt-5.2-pro", "gpt-5.4-pro", "gpt-5.5-pro", "gpt-5.6-sol")
+        return model.startswith(prefixes) or "codex" in model
+    return _model_prefers_responses_api(model)
+
+
 def _base_url() -> str:
     url = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
     return url or "https://api.openai.com/v1"
 
 
 def _model(request) -> str:
-    try:
-        return json.loads(request.content)["model"]
-    except Exception:  # noqa: BLE001 - any request we cannot read falls back to the setting
-        from .settings import DEFAULT_MODEL
+    if model := _body(request).get("model"):
+        return model
+    from .settings import DEFAULT_MODEL
 
-        return os.environ.get("OPENAI_MODEL", DEFAULT_MODEL)
+    return os.environ.get("OPENAI_MODEL", DEFAULT_MODEL)  # a request we cannot read
+
+
+def _body(request) -> dict:
+    try:
+        body = json.loads(request.content)
+    except Exception:  # noqa: BLE001 - no request, or one we cannot read
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _causes(error: BaseException | None) -> str:
