@@ -64,6 +64,7 @@ def test_env_example_sets_nothing_until_one_block_is_uncommented():
     assert blocks.pop("Optional, with any block") == {
         "TUTORIAL_OFFLINE": "1",
         "TUTORIAL_TIMEOUT": "30",
+        "TUTORIAL_OFFLINE_NO_RESPONSES": "1",
     }
     assert len(blocks) == 7
     for name, block in blocks.items():
