@@ -125,6 +125,7 @@ def _response(request: dict, response_id: str, created: int, **fields) -> dict:
         "id": response_id,
         "object": "response",
         "created_at": created,
+        "completed_at": None,  # only a completed response has it
         "status": "in_progress",
         "model": request.get("model"),
         "output": [],
@@ -151,6 +152,7 @@ def _finished(request: dict, plan: Plan, response_id: str, created: int) -> dict
         response_id,
         created,
         status=status,
+        completed_at=int(time.time()) if status == "completed" else None,
         output=_output(plan, _ids(response_id)),
         usage=_usage(plan),
         incomplete_details={"reason": "max_output_tokens"} if status == "incomplete" else None,
