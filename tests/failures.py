@@ -1,9 +1,21 @@
-"""Helpers for the failure tests: a planted key, and the check that a failure ends in
-exactly one short message. The faulty_server fixture is in conftest.py."""
+"""Helpers for the failure tests: a planted key, the two APIs ChatOpenAI can call, and the
+check that a failure ends in exactly one short message. The faulty_server fixture is in
+conftest.py."""
 
+import pytest
 from lessons import offline_env
 
 PLANTED_KEY = "sk-plantedSECRETkey-0123456789abcd"
+# ChatOpenAI picks the API by model: Chat Completions for gpt-4o-mini, with or without tools;
+# the Responses API for gpt-5.6-sol, always. A failure must read the same on both.
+API_PATHS = {"gpt-4o-mini": "/chat/completions", "gpt-5.6-sol": "/responses"}
+on_both_apis = pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param("gpt-4o-mini", id="chat_completions"),
+        pytest.param("gpt-5.6-sol", id="responses"),
+    ],
+)
 
 
 def online_env(url, **extra):

@@ -3,16 +3,18 @@ exit status 1, no traceback and no API key. Rows of the README's troubleshooting
 
 import openai
 import pytest
-from failures import PLANTED_KEY, assert_one_message, online_env
+from failures import PLANTED_KEY, assert_one_message, on_both_apis, online_env
 from langchain_openai import ChatOpenAI
 from lessons import offline_env, run_lesson
 
 from tutorial_env.errors import explain
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
-def test_invalid_key_names_the_variable_and_masks_the_key(faulty_server):
-    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+def test_invalid_key_names_the_variable_and_masks_the_key(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("callbacks_constructor.py", env=env)
     message = assert_one_message(result, 1, "HTTP 401", "OPENAI_API_KEY", "sk-...abcd")
     assert faulty_server.base_url in message
 
@@ -105,26 +107,32 @@ def test_an_unknown_model_on_responses_api_still_names_openai_model(fake_server)
     assert NO_RESPONSES_API not in message and PLANTED_KEY not in message
 
 
+@on_both_apis
 @pytest.mark.parametrize(
     ("faulty_server", "status"),
     [("429", "HTTP 429"), ("500", "HTTP 500")],
     indirect=["faulty_server"],
 )
-def test_rate_limit_and_server_error_are_retried_then_explained(faulty_server, status):
-    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+def test_rate_limit_and_server_error_are_retried_then_explained(faulty_server, status, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, status, "after the SDK's retries")
     assert faulty_server.request_count == 3  # the first try and the SDK's two retries
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["429-once"], indirect=True)
-def test_a_429_that_clears_on_retry_completes_normally(faulty_server):
-    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+def test_a_429_that_clears_on_retry_completes_normally(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("callbacks_constructor.py", env=env)
     assert result.returncode == 0, result.stdout
     assert "[error]" not in result.stdout and "Answer: 2 + 2 = 4." in result.stdout
     assert faulty_server.request_count == 3  # two model calls, the first one retried once
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["401"], indirect=True)
-def test_a_401_inside_the_agent_loop_ends_in_one_message(faulty_server):
-    result = run_lesson("agent_callbacks.py", env=online_env(faulty_server.base_url))
+def test_a_401_inside_the_agent_loop_ends_in_one_message(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("agent_callbacks.py", env=env)
     assert_one_message(result, 1, "HTTP 401", "OPENAI_API_KEY", "sk-...abcd")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from failures import assert_one_message, online_env
+from failures import API_PATHS, assert_one_message, on_both_apis, online_env
 from lessons import (
     ROOT,
     check_clean_run,
@@ -18,13 +18,14 @@ from lessons import (
 )
 
 
-def test_connection_refused_names_the_url():
+@on_both_apis
+def test_connection_refused_names_the_url(model):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    result = run_lesson("callbacks_constructor.py", env=online_env(url))
+    result = run_lesson("callbacks_constructor.py", env=online_env(url, OPENAI_MODEL=model))
     assert_one_message(
         result,
         1,
-        f"Could not connect to {url}/chat/completions",
+        f"Could not connect to {url}{API_PATHS[model]}",
         "connection refused",
         "OPENAI_BASE_URL",
     )
@@ -43,28 +44,35 @@ def test_bad_tutorial_setting_is_a_config_error():
     assert_one_message(result, 2, "TUTORIAL_TIMEOUT")
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["timeout"], indirect=True)
-def test_timeout(faulty_server):
-    env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.3")
+def test_timeout(faulty_server, model):
+    env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.3", OPENAI_MODEL=model)
     result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, "timeout", "OPENAI_BASE_URL", "TUTORIAL_TIMEOUT")
     assert faulty_server.request_count == 3  # TUTORIAL_TIMEOUT is per attempt
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["disconnect"], indirect=True)
-def test_a_hang_up_before_a_non_streamed_answer_says_the_connection_dropped(faulty_server):
-    result = run_lesson("callbacks_constructor.py", env=online_env(faulty_server.base_url))
+def test_a_hang_up_before_a_non_streamed_answer_says_the_connection_dropped(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("callbacks_constructor.py", env=env)
     message = assert_one_message(result, 1, "dropped before any answer came back")
     assert "Could not connect" not in message and "Is the server running" not in message
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["stall"], indirect=True)
-def test_a_stalled_async_stream_ends_after_stream_chunk_timeout(faulty_server):
-    env = online_env(faulty_server.base_url, LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S="0.5")
+def test_a_stalled_async_stream_ends_after_stream_chunk_timeout(faulty_server, model):
+    env = online_env(
+        faulty_server.base_url, LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S="0.5", OPENAI_MODEL=model
+    )
     result = run_lesson("callbacks_async.py", env=env)
     assert_one_message(result, 1, "went silent", "no chunk for 0.5 s", "stream_chunk_timeout")
 
 
+@on_both_apis
 @pytest.mark.parametrize(
     ("faulty_server", "needle"),
     [
@@ -73,8 +81,9 @@ def test_a_stalled_async_stream_ends_after_stream_chunk_timeout(faulty_server):
     ],
     indirect=["faulty_server"],
 )
-def test_broken_stream_is_explained_and_the_error_hook_fires(faulty_server, needle):
-    result = run_lesson("custom_callbacks.py", env=online_env(faulty_server.base_url))
+def test_broken_stream_is_explained_and_the_error_hook_fires(faulty_server, needle, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("custom_callbacks.py", env=env)
     assert_one_message(result, 1, needle, "OPENAI_BASE_URL")
     assert result.stdout.count("[on_llm_error]") == 1
 
@@ -104,7 +113,9 @@ def test_offline_run_still_clean_with_the_mechanism_installed():
     check_clean_run(run_lesson("callbacks_constructor.py"), "callbacks_constructor.py")
 
 
+@on_both_apis
 @pytest.mark.parametrize("faulty_server", ["disconnect"], indirect=True)
-def test_a_dropped_connection_inside_the_agent_loop_ends_in_one_message(faulty_server):
-    result = run_lesson("agent_callbacks.py", env=online_env(faulty_server.base_url))
+def test_a_dropped_connection_inside_the_agent_loop_ends_in_one_message(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("agent_callbacks.py", env=env)
     assert_one_message(result, 1, "dropped before any answer came back", "OPENAI_BASE_URL")
