@@ -85,7 +85,9 @@ def main():
     print("== 1. A runtime handler hears the whole loop ==")
     config = {"callbacks": [RunTreePrinter()], "tags": ["lesson-9"], "metadata": {"user": "ada"}}
     result = agent.invoke(QUESTION, config=config)
-    print(f"Answer: {result['messages'][-1].text}\n")
+    print(f"Answer: {result['messages'][-1].text}")
+    called_tool = any(message.type == "tool" for message in result["messages"])
+    print(f"{tutorial_env.SKIPPED_TOOL}\n" if not called_tool else "")
 
     print("== 2. Where you attach the handler decides what it hears ==")
     ways = {
@@ -146,6 +148,8 @@ def main():
     ]
     print(f'stream_mode="custom" received:  {written}')
     print(f"a handler's on_custom_event got: {counter.custom}")
+    if not written and not counter.custom:
+        print(tutorial_env.SKIPPED_TOOL)
 
 
 if __name__ == "__main__":

@@ -74,9 +74,13 @@ def main():
     wrong, right = StartPrinter("wrong order"), StartPrinter("right order")
     dropped = llm.with_config(callbacks=[wrong]).bind_tools([add])
     kept = llm.bind_tools([add]).with_config(callbacks=[right])
-    for model in (dropped, kept):
-        call = model.invoke("What is 2 + 3?").tool_calls[0]
+    calls = [
+        call for model in (dropped, kept) for call in model.invoke("What is 2 + 3?").tool_calls
+    ]
+    for call in calls:
         print(f"  the model asked for {call['name']}({call['args']})")
+    if len(calls) < 2:
+        print(tutorial_env.SKIPPED_TOOL)
     print(f"llm.with_config(callbacks=...).bind_tools(...): {wrong.events} events (silently lost)")
     print(f"llm.bind_tools(...).with_config(callbacks=...): {right.events} events")
 

@@ -104,7 +104,8 @@ def main():
         | call_tools
     )
     results = tool_chain.invoke({"a": 2, "b": 3}, config=dict(config, run_name="ToolChain"))
-    print(f"Tool results: {results}\n")
+    print(f"Tool results: {results}")
+    print(f"{tutorial_env.SKIPPED_TOOL}\n" if not results else "")
 
     print("== 3. The next invoke without config: the handler hears nothing ==")
     before = handler.events

@@ -24,6 +24,7 @@ import httpx
 import openai
 import pytest
 from claims import claim
+from genai_prices import Usage, calc_price
 from langchain.agents import create_agent
 from langchain_core.callbacks import (
     AsyncCallbackHandler,
@@ -43,18 +44,26 @@ from langchain_core.tools import tool
 from langchain_core.tracers import BaseTracer
 from langchain_core.tracers.context import register_configure_hook
 from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models.base import (
+    _create_usage_metadata,
+    _create_usage_metadata_responses,
+)
 from langgraph.config import get_stream_writer
 from lessons import offline_env
 from loguru import logger
 from web import web_server
 
-from tutorial_env.offline import FakeOpenAIServer
+from tutorial_env.offline import FakeOpenAIServer, tokenize
+from tutorial_env.offline.replies import REASONING_TOKENS
 from tutorial_env.sse_reader import read_answer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from langchain_community.callbacks import get_openai_callback
     from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
+
+
+OPENAI_URL = "https://api.openai.com/v1"
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +310,8 @@ def test_streaming_true_fires_one_token_event_per_chunk_between_empty_ones(fake)
     recorder = Recorder()
     message = model(fake, streaming=True).invoke("Tell me a joke", {"callbacks": [recorder]})
     streamed = tokens(recorder)
-    assert streamed[0] == "" and streamed[-1] == ""
+    empty = [i for i, token in enumerate(streamed) if token == ""]
+    assert empty == [0, len(streamed) - 2, len(streamed) - 1]  # the first, and the last two
     assert "".join(streamed) == message.content and len(streamed) > 3
 
 
@@ -601,6 +611,91 @@ def test_usage_metadata_callback_sums_every_call_in_the_block_per_model(fake):
         assert twice.usage_metadata[name][key] == 2 * once.usage_metadata[name][key] > 0
 
 
+@claim("genai-prices-prices", "8.")
+def test_genai_prices_finds_the_provider_from_its_address_and_prices_each_kind_of_token():
+    luna = calc_price(Usage(input_tokens=1), "gpt-6-luna", provider_api_url=OPENAI_URL)
+    assert luna.provider.id == "openai"
+    rate = {  # dollars per token, below the long-context tier
+        kind: calc_price(
+            Usage(**{f"{kind}_tokens": 1000}), "gpt-6-luna", provider_id="openai"
+        ).total_price
+        / 1000
+        for kind in ("input", "output")
+    }
+    both = calc_price(
+        Usage(input_tokens=1000, cache_read_tokens=400, output_tokens=100),
+        "gpt-6-luna",
+        provider_api_url=OPENAI_URL,
+    )
+    cached_rate = (both.input_price - 600 * rate["input"]) / 400
+    assert 0 < cached_rate < rate["input"]  # cached input: priced, and cheaper
+    assert both.output_price == 100 * rate["output"] > 0
+    assert both.total_price == both.input_price + both.output_price
+
+
+@claim("reasoning-in-output-tokens", "8.")
+def test_reasoning_tokens_are_counted_in_output_tokens_and_reported_on_their_own(fake):
+    for name in ("gpt-6-luna", "gpt-5.6-sol"):  # Chat Completions; the Responses API
+        answer = model(fake, name).invoke("What is 1 + 2?")
+        tokens = answer.usage_metadata
+        reasoning = tokens["output_token_details"]["reasoning"]
+        assert reasoning == REASONING_TOKENS
+        assert tokens["output_tokens"] == len(tokenize(answer.text)) + reasoning
+
+
+@claim("openai-callback-zero-for-luna", "8.")
+def test_get_openai_callbacks_table_stops_at_gpt_5_and_prices_gpt_6_luna_at_zero(fake):
+    assert "gpt-5" in MODEL_COST_PER_1K_TOKENS
+    assert not any(name.startswith("gpt-6") for name in MODEL_COST_PER_1K_TOKENS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with get_openai_callback() as cost:
+            model(fake, "gpt-6-luna").invoke("What is 1 + 2?")
+    assert cost.total_tokens > 0 and cost.total_cost == 0
+
+
+@claim("genai-prices-unknown", "8.")
+def test_genai_prices_knows_models_only_under_their_provider_and_raises_for_others():
+    deepseek = "https://api.deepseek.com"
+    usage = Usage(input_tokens=1000, output_tokens=100)
+    assert calc_price(usage, "deepseek-flash", provider_api_url=deepseek).total_price > 0
+    for name, url in (
+        ("llama3.2", "http://localhost:11434/v1"),
+        ("qwen-plus", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+        ("qwen-plus", deepseek),
+    ):
+        with pytest.raises(LookupError):
+            calc_price(usage, name, provider_api_url=url)
+
+
+@claim("cached-input-priced", "8.")
+def test_cached_tokens_become_cache_read_and_cost_a_tenth_of_input_for_gpt_6_luna():
+    tokens = _create_usage_metadata(
+        {
+            "prompt_tokens": 2000,
+            "completion_tokens": 10,
+            "total_tokens": 2010,
+            "prompt_tokens_details": {"cached_tokens": 1024},
+        }
+    )
+    assert tokens["input_token_details"]["cache_read"] == 1024
+    responses = _create_usage_metadata_responses(
+        {
+            "input_tokens": 2000,
+            "output_tokens": 10,
+            "total_tokens": 2010,
+            "input_tokens_details": {"cached_tokens": 1024},
+            "output_tokens_details": {},
+        }
+    )
+    assert responses["input_token_details"]["cache_read"] == 1024
+    fresh = calc_price(Usage(input_tokens=1024), "gpt-6-luna", provider_id="openai").total_price
+    cached = calc_price(
+        Usage(input_tokens=1024, cache_read_tokens=1024), "gpt-6-luna", provider_id="openai"
+    ).total_price
+    assert cached * 10 == fresh
+
+
 @claim("openai-callback-prices", "8.")
 def test_openai_callback_prices_tokens_from_its_table(fake):
     with get_openai_callback() as cost:
@@ -834,19 +929,19 @@ def test_gpt_6_luna_sends_the_agents_calls_to_the_responses_api_which_reports_us
     assert not llm._use_responses_api({})  # the tools are the reason
     used = {}
     for stream_usage in (None, False, True):
+        before = dict(fake.routes)
         with get_usage_metadata_callback() as usage:
-            chunks = list(
+            list(
                 agent(model(fake, "gpt-6-luna", stream_usage=stream_usage)).stream(
                     AGENT_QUESTION, stream_mode="messages"
                 )
             )
         used[stream_usage] = usage.usage_metadata["gpt-6-luna"]["total_tokens"]
-        apis = {
-            c.response_metadata.get("object")
-            for c, meta in chunks
-            if meta["langgraph_node"] == "model"
-        }
-        assert "response" in apis
+        sent = {path: fake.routes[path] - before.get(path, 0) for path in fake.routes}
+        assert sent == {"/v1/responses": 2} or sent == {
+            "/v1/responses": 2,
+            "/v1/chat/completions": 0,
+        }  # both of the loop's model calls, the tool call and the answer
     assert used[None] == used[False] == used[True] > 0
 
 
@@ -1095,11 +1190,16 @@ def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call(fr
 
 @claim("web-empty-tokens", "11.")
 def test_the_first_and_last_chunks_fire_on_llm_new_token_with_an_empty_string(fake):
-    handler = TokensOf()
-    answer = model(fake, streaming=True).invoke("What is 2 * 3?", config={"callbacks": [handler]})
-    words = [token for token in handler.tokens if token]
-    assert handler.tokens[0] == handler.tokens[-1] == "" and len(words) < len(handler.tokens) - 1
-    assert "".join(words) == answer.content
+    recorder = Recorder()
+    answer = model(fake, streaming=True).invoke("What is 2 * 3?", {"callbacks": [recorder]})
+    calls = [kw for hook, kw in recorder.events if hook == "token"]
+    empty = [i for i, kw in enumerate(calls) if kw["token"] == ""]
+    assert empty == [0, len(calls) - 2, len(calls) - 1]
+    first, finish, closing = (calls[i]["chunk"].message for i in empty)
+    assert first.content == "" and not first.response_metadata.get("finish_reason")  # the role
+    assert finish.response_metadata["finish_reason"] == "stop"
+    assert closing.chunk_position == "last"
+    assert "".join(kw["token"] for kw in calls) == answer.text
 
 
 @claim("web-cancel-closes-stream", "11.")

@@ -596,6 +596,9 @@ def test_the_usage_callback_counts_a_streamed_responses_call_without_stream_usag
             list(on(fake, api).stream(JOKE))
         counted[api] = usage.usage_metadata
     assert counted["chat"] == {}
+    # ...because of the base URL: without one, ChatOpenAI asks for usage on Chat Completions
+    assert on(fake, "chat").stream_usage is None
+    assert ChatOpenAI(model="gpt-6-luna", api_key="sk-test").stream_usage is True
     luna = counted["responses"]["gpt-6-luna"]
     assert luna["total_tokens"] > 0
     assert luna["output_token_details"]["reasoning"] == REASONING_TOKENS

@@ -1,16 +1,28 @@
 import ast
 import re
+import subprocess
+import sys
 
 import pytest
 from failures import online_env
+from genai_prices import Usage, calc_price
 from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
-from lessons import ROOT, check_clean_run, run_lesson, uses_responses_api
+from lessons import ROOT, check_clean_run, offline_env, run_lesson, uses_responses_api
 
 from tutorial_env.offline import FakeOpenAIServer, reasoning_tokens, tokenize
 
 LESSON = "token_counting.py"
-USAGE = re.compile(r"usage_metadata  ([\w.-]+): (\d+) in \+ (\d+) out = (\d+) tokens")
-OPENAI = re.compile(r"openai callback (\d+) tokens in (\d+) request\(s\), \$(\d+\.\d+)")
+USAGE = re.compile(
+    r"usage_metadata   ([\w.-]+): (\d+) in \+ (\d+) out = (\d+) tokens"
+    r"(?: \((\d+) of them reasoning, billed as output\))?"
+)
+PRICE = re.compile(r"genai-prices     (?:\$(\d+\.\d+)|(no price known for .*))$", re.M)
+OPENAI = re.compile(r"openai callback  (\d+) tokens in (\d+) request\(s\), \$(\d+\.\d+)")
+ADDS_UP = re.compile(
+    r"each call's own usage_metadata: ([\d + ]+) = (\d+) tokens;\n"
+    r"  the context counted (\d+): (the same|DIFFERENT)"
+)
+TRAP = "[trap] get_openai_callback priced"
 # The offline model's count for "What is 1 + 2?": 3 + (3 + 6) prompt tokens, "1 + 2 = 3." is 6,
 # plus the reasoning tokens of a reasoning model.
 ANSWER_TOKENS = 6
@@ -28,11 +40,15 @@ def output(model):
 
 @pytest.fixture(scope="module")
 def sections(output):
+    return split_sections(output)
+
+
+def split_sections(output):
     return {int(m[1]): m[2] for m in re.finditer(r"== (\d)\.(.*?)(?=\n== |\Z)", output, re.S)}
 
 
 def usage(part):
-    return [(model, *map(int, rest)) for model, *rest in USAGE.findall(part)]
+    return [(model, *map(int, rest[:3])) for model, *rest in USAGE.findall(part)]
 
 
 def openai_counts(part):
@@ -43,8 +59,31 @@ def scaled(model, n):
     return [(model, *(n * x for x in one_call(model)))]
 
 
-def test_one_call_exact_tokens_and_priced_from_the_table(sections, model):
+def genai_price(model, input_tokens, output_tokens, provider="openai"):
+    """genai-prices' own figure for this usage, as the lesson prints it."""
+    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+    return f"{calc_price(usage, model, provider_id=provider).total_price:.7f}"
+
+
+def check_priced(part, model):
+    """Every count in a section is priced by genai-prices, and the $0 trap said where it is."""
+    counts = USAGE.findall(part)
+    prices = PRICE.findall(part)
+    assert counts and len(prices) == len(counts)
+    for (name, tokens_in, tokens_out, _, reasoning), (dollars, unknown) in zip(
+        counts, prices, strict=True
+    ):
+        assert name == model and not unknown
+        assert dollars == genai_price(model, int(tokens_in), int(tokens_out))
+        assert int(reasoning or 0) == int(tokens_out) // one_call(model)[1] * reasoning_tokens(
+            model
+        )
+    assert (TRAP in part) == (model not in MODEL_COST_PER_1K_TOKENS)
+
+
+def test_one_call_exact_tokens_priced_by_genai_prices_beside_the_callbacks_table(sections, model):
     assert usage(sections[1]) == scaled(model, 1)
+    check_priced(sections[1], model)
     tokens, requests, cost = openai_counts(sections[1])[0]
     assert (tokens, requests) == (one_call(model)[2], 1)
     prices = MODEL_COST_PER_1K_TOKENS
@@ -56,9 +95,17 @@ def test_one_call_exact_tokens_and_priced_from_the_table(sections, model):
     assert cost > 0 and cost == pytest.approx(expected, abs=5e-8)
 
 
-def test_two_calls_exactly_double(sections, model):
+def test_two_calls_the_total_is_the_sum_of_both(sections, model):
     assert usage(sections[2]) == scaled(model, 2)
+    check_priced(sections[2], model)
     assert openai_counts(sections[2])[0][:2] == (2 * one_call(model)[2], 2)
+    assert ADDS_UP.findall(sections[2]) == [
+        (
+            f"{one_call(model)[2]} + {one_call(model)[2]}",
+            *[str(2 * one_call(model)[2])] * 2,
+            "the same",
+        )
+    ]
 
 
 def test_stream_with_usage_counts_and_without_it_only_on_the_responses_api(sections, model):
@@ -66,6 +113,7 @@ def test_stream_with_usage_counts_and_without_it_only_on_the_responses_api(secti
     counts = openai_counts(part)
     assert counts[0][:2] == (one_call(model)[2], 1)
     assert "stream_usage=None" in part
+    check_priced(part, model)
     if uses_responses_api(model, tools=False):  # it always sends usage
         assert usage(part) == scaled(model, 1) * 2
         assert counts[1][:2] == (one_call(model)[2], 1)
@@ -75,9 +123,11 @@ def test_stream_with_usage_counts_and_without_it_only_on_the_responses_api(secti
         assert "(nothing counted)" in part
 
 
-def test_gather_of_three_exactly_triple(sections, model):
+def test_gather_of_three_the_total_is_the_sum_of_the_three(sections, model):
     assert usage(sections[4]) == scaled(model, 3)
+    check_priced(sections[4], model)
     assert openai_counts(sections[4])[0][:2] == (3 * one_call(model)[2], 3)
+    assert ADDS_UP.findall(sections[4])[0][3] == "the same"
 
 
 def test_the_three_calls_of_section_4_really_run_at_once():
@@ -91,6 +141,7 @@ def test_the_three_calls_of_section_4_really_run_at_once():
 
 def test_task_created_before_the_context_is_not_counted(sections, model):
     assert usage(sections[5]) == scaled(model, 1)
+    assert ADDS_UP.findall(sections[5])[0][3] == "the same"
     assert openai_counts(sections[5])[0][:2] == (one_call(model)[2], 1)
 
 
@@ -129,3 +180,55 @@ def flower_shop_questions() -> list[str]:
         if isinstance(node, ast.Assign) and node.targets[0].id == "FLOWER_SHOP"
     ]
     return ast.literal_eval(value)
+
+
+def test_answers_that_vary_from_call_to_call_still_add_up():
+    """A real model answers the same question differently each time; the lesson promises
+    only what holds then: each context's total is the sum of its calls' own usage."""
+    result = run_lesson(LESSON, env=offline_env(TUTORIAL_OFFLINE_VARY="1"))
+    assert result.returncode == 0, result.stdout
+    parts = split_sections(result.stdout)
+    for number in (2, 4):
+        own, summed, counted, verdict = ADDS_UP.findall(parts[number])[0]
+        calls = [int(n) for n in own.split(" + ")]
+        assert len(set(calls)) == len(calls)  # the answers really varied
+        assert sum(calls) == int(summed) == int(counted) and verdict == "the same"
+    assert "DIFFERENT" not in result.stdout
+
+
+def test_a_model_with_no_known_price_says_so_and_never_prices_it_at_zero():
+    result = run_lesson(LESSON, env=offline_env(OPENAI_MODEL="llama3.2"))
+    assert result.returncode == 0, result.stdout
+    prices = PRICE.findall(result.stdout)
+    assert prices and all(
+        unknown == "no price known for llama3.2 at api.openai.com" for _, unknown in prices
+    )
+    assert TRAP not in result.stdout
+
+
+PRICED_AT_DEEPSEEK = """
+import token_counting as lesson
+print(lesson.PRICED_AT)
+print(lesson.price("deepseek-flash", {"input_tokens": 1000, "output_tokens": 500}))
+print(lesson.price("qwen-plus", {"input_tokens": 1000, "output_tokens": 500}))
+"""
+
+
+def test_a_provider_model_is_priced_under_the_provider_its_base_url_names():
+    env = online_env("https://api.deepseek.com", OPENAI_MODEL="deepseek-flash")
+    result = subprocess.run(
+        [sys.executable, "-c", PRICED_AT_DEEPSEEK],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # sends no request: it only imports the lesson and prices a usage
+    assert result.returncode == 0, result.stderr
+    priced_at, deepseek, qwen = result.stdout.split()
+    assert priced_at == "https://api.deepseek.com"
+    expected = calc_price(
+        Usage(input_tokens=1000, output_tokens=500), "deepseek-flash", provider_id="deepseek"
+    )
+    assert deepseek == str(expected.total_price)
+    assert qwen == "None"  # DeepSeek does not serve it: no price, not $0

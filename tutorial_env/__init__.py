@@ -11,7 +11,7 @@ once, where a script would call ``load_dotenv()``. Which module to open:
     sse_reader.py  lesson 11's Server-Sent Events, read as a browser's EventSource would
 """
 
-from .errors import explain, mask
+from .errors import SKIPPED_TOOL, explain, mask
 from .runner import LESSON_ARGS, LESSONS, lesson_argv, lesson_title, preload, run_as_main, tour
 from .settings import DEFAULT_MODEL, ROOT, ConfigError, load
 
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "LESSONS",
     "LESSON_ARGS",
+    "SKIPPED_TOOL",
     "ROOT",
     "ConfigError",
     "explain",

@@ -13,6 +13,11 @@ import sys
 import traceback
 from urllib.parse import urlsplit
 
+# What lessons 1, 2 and 9 print when a real model answers without the tool they offered.
+SKIPPED_TOOL = (
+    "[note] the model answered without calling the tool, so no tool events fired; lessons 1, 2 "
+    'and 9 need a model that calls tools (see "Use a real key or another provider")'
+)
 _KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{8,}")
 
 
@@ -52,6 +57,12 @@ def explain(error: BaseException) -> tuple[int, str] | None:
                 f"HTTP {status} from {url}: no model named {_model(request)!r} there. Check "
                 "OPENAI_MODEL, and that OPENAI_BASE_URL is the provider's OpenAI-compatible "
                 "address (for a local server it usually ends in /v1)."
+            )
+        if status in (400, 413) and _says_too_long(error):
+            return 1, (
+                f"HTTP {status} from {url}: the conversation is longer than the model's context "
+                "window. Shorten it (fewer or shorter messages), or use a model with a longer "
+                "context."
             )
         if status == 429:
             return 1, (
@@ -102,6 +113,19 @@ def explain(error: BaseException) -> tuple[int, str] | None:
             "response or stream chunk). Check that OPENAI_BASE_URL is an OpenAI-compatible API."
         )
     return None
+
+
+# How OpenAI, vLLM, llama.cpp and Ollama word a request longer than the context window.
+_TOO_LONG = re.compile(
+    r"context_length_exceeded|maximum context length|context window|context length|"
+    r"exceeds the available context size|prompt is too long|input is too long",
+    re.IGNORECASE,
+)
+
+
+def _says_too_long(error) -> bool:
+    body = error.body if isinstance(error.body, dict) else {}
+    return bool(_TOO_LONG.search(f"{error.message} {body.get('code', '')}"))
 
 
 def _says_no_such_model(message: str) -> bool:

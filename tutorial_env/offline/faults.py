@@ -5,6 +5,7 @@ TUTORIAL_OFFLINE_FAULT injects one on every request:
 
     401, 404, 429, 500   that HTTP error, with OpenAI's error body
     429-once             only the first request is rate-limited, so the SDK's retry succeeds
+    context-length       OpenAI's 400 for a conversation longer than the context window
     timeout              never answers
     disconnect           hangs up; mid-stream when streaming
     stall                a stream goes silent after two tokens; without streaming, like timeout
@@ -16,7 +17,18 @@ DeepSeek's 400 "Model Not Exist".
 
 from __future__ import annotations
 
-FAULTS = ("401", "404", "429", "429-once", "500", "timeout", "disconnect", "stall", "malformed")
+FAULTS = (
+    "401",
+    "404",
+    "429",
+    "429-once",
+    "500",
+    "context-length",
+    "timeout",
+    "disconnect",
+    "stall",
+    "malformed",
+)
 UNKNOWN_MODEL = "no-such-model"
 MALFORMED_JSON = '{"id": "offline-broken", "choices": ['  # cut off mid-object
 FAULT_AT_TOKEN = 2  # a stream breaks after this many tokens
@@ -60,6 +72,14 @@ def http_error(
             f"The model `{model}` does not exist or you do not have access to it.",
             "invalid_request_error",
             "model_not_found",
+        )
+    if fault == "context-length":
+        return error_body(
+            400,
+            "This model's maximum context length is 128000 tokens. However, your messages "
+            "resulted in 131072 tokens. Please reduce the length of the messages.",
+            "invalid_request_error",
+            "context_length_exceeded",
         )
     if fault == "429":
         return error_body(

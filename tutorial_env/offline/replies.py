@@ -14,6 +14,10 @@ costs its text's tokens, or those of the tool's name and JSON arguments. A reaso
 REASONING_TOKENS tokens before each reply: billed as output, and reported on their own. The
 output limit cuts the visible answer only; OpenAI counts reasoning against it too.
 
+Two settings make it act like a weak real model: ignore_tools answers in text whatever tools
+are offered, and variation > 0 makes the same question's answer differ from call to call
+(it rambles on for 0 to 2 more sentences).
+
 Nothing here knows a wire format. Each API dialect turns its request into a Conversation and
 the Plan back into its own bodies and stream events.
 """
@@ -26,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 REASONING_TOKENS = 16
+RAMBLE = " Let me put that another way."  # what an answer that varies adds, 0 to 2 times
 REASONING_PREFIXES = ("gpt-5", "gpt-6", "o1", "o3", "o4")
 _TOKEN = re.compile(r"\s*(?:[A-Za-z0-9_'.]*[A-Za-z0-9_']|\S)")
 _ARITHMETIC = re.compile(r"(-?\d+(?:\.\d+)?)\s*([-+*/×÷])\s*(-?\d+(?:\.\d+)?)")
@@ -170,7 +175,9 @@ def _tool_answer(messages: list[Message]) -> str:
     return f"The {name} tool returned {result}, so the answer is {result}."
 
 
-def plan_reply(conversation: Conversation) -> Plan:
+def plan_reply(
+    conversation: Conversation, *, ignore_tools: bool = False, variation: int = 0
+) -> Plan:
     """Decide the whole reply: text tokens or a tool call, how it finishes, and its usage."""
     messages = conversation.messages
     last = messages[-1] if messages else Message("user")
@@ -178,7 +185,7 @@ def plan_reply(conversation: Conversation) -> Plan:
     used = prompt_tokens(m.text for m in messages)
     thought = reasoning_tokens(conversation.model)
     chosen = None
-    if conversation.tools and last.role == "user":
+    if conversation.tools and last.role == "user" and not ignore_tools:
         chosen = _choose_tool(question, conversation.tools)
     if chosen:
         tool, arguments = chosen
@@ -187,6 +194,7 @@ def plan_reply(conversation: Conversation) -> Plan:
         return Plan([], call, "tool_calls", used, output + thought, thought)
 
     text = _tool_answer(messages) if last.role == "tool" else text_reply(question)
+    text += RAMBLE * (variation % 3)
     tokens = tokenize(text)
     limit = conversation.max_output_tokens
     finish = "stop"

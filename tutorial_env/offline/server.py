@@ -1,12 +1,16 @@
 """The offline model's HTTP server, on 127.0.0.1: the standard library's threading server,
 which starts in milliseconds in every lesson run. It routes each POST to the dialect whose
 PATH it names, asks the brain for the reply, injects the configured fault, and paces the
-streamed tokens (TUTORIAL_TOKEN_DELAY seconds apart). TUTORIAL_OFFLINE_NO_RESPONSES=1 serves
-Chat Completions only, as many OpenAI-compatible servers do: /v1/responses answers 404.
+streamed tokens (TUTORIAL_TOKEN_DELAY seconds apart). TUTORIAL_OFFLINE_IGNORE_TOOLS=1 and
+TUTORIAL_OFFLINE_VARY=1 make it act like a weak real model: it answers without calling the
+tools offered, and its answers vary from call to call (replies.py).
+TUTORIAL_OFFLINE_NO_RESPONSES=1 serves Chat Completions only, as many OpenAI-compatible
+servers do: /v1/responses answers 404.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import os
@@ -54,6 +58,8 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.fault = faults.check_fault(fault)
         self.unknown_model_status = unknown_model_status
         self.reply_delay = reply_delay  # extra seconds before each reply, so calls overlap
+        self.ignore_tools = os.environ.get("TUTORIAL_OFFLINE_IGNORE_TOOLS") == "1"
+        self.vary = os.environ.get("TUTORIAL_OFFLINE_VARY") == "1"
         if responses_api is None:
             responses_api = os.environ.get("TUTORIAL_OFFLINE_NO_RESPONSES") != "1"
         self.dialects = {
@@ -65,6 +71,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.request_count = 0  # model requests received, retries included
+        self.routes = collections.Counter()  # the same, per API path
         self.in_flight = 0
         self.peak_in_flight = 0  # the most model requests being answered at one time
 
@@ -138,6 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         with self.server.lock:
             self.server.request_count += 1
+            self.server.routes[dialect.PATH] += 1
             attempt = self.server.request_count
             self.server.in_flight += 1
             self.server.peak_in_flight = max(self.server.peak_in_flight, self.server.in_flight)
@@ -164,7 +172,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, faults.MALFORMED_JSON)
 
         time.sleep(self.server.reply_delay)
-        plan = plan_reply(dialect.conversation(request))
+        plan = plan_reply(
+            dialect.conversation(request),
+            ignore_tools=self.server.ignore_tools,
+            variation=attempt if self.server.vary else 0,
+        )
         reply_id = f"{dialect.ID_PREFIX}{next(self.server.ids)}"
         if streaming:
             self._stream(dialect.stream(request, plan, reply_id), fault)
