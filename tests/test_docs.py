@@ -117,6 +117,7 @@ FAILURE_MESSAGES = [
     "[error] HTTP 404 from <url>: no model named",
     "[error] HTTP 400 from <url>: no model named",
     "[error] HTTP 404 from <url>: this server has no Responses API (/v1/responses).",
+    "[error] HTTP 400 from <url>: the conversation is longer than the model's context window.",
     "[error] HTTP 429 from <url>: rate limit or quota exceeded, still after the SDK's retries.",
     "[error] HTTP 500 from <url>: the provider failed, still after the SDK's retries.",
     "[error] Could not connect to <url> (connection refused).",

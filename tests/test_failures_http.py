@@ -1,6 +1,7 @@
 """HTTP errors from the provider end in one short message naming the variable to check,
 exit status 1, no traceback and no API key. Rows of the README's troubleshooting table."""
 
+import httpx
 import openai
 import pytest
 from failures import PLANTED_KEY, assert_one_message, on_both_apis, online_env
@@ -136,3 +137,32 @@ def test_a_401_inside_the_agent_loop_ends_in_one_message(faulty_server, model):
     env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
     result = run_lesson("agent_callbacks.py", env=env)
     assert_one_message(result, 1, "HTTP 401", "OPENAI_API_KEY", "sk-...abcd")
+
+
+CONTEXT_TOO_LONG = "the conversation is longer than the model's context window"
+
+
+@on_both_apis
+@pytest.mark.parametrize("faulty_server", ["context-length"], indirect=True)
+def test_a_conversation_too_long_for_the_context_gets_its_own_hint(faulty_server, model):
+    env = online_env(faulty_server.base_url, OPENAI_MODEL=model)
+    result = run_lesson("callbacks_constructor.py", env=env)
+    message = assert_one_message(result, 1, "HTTP 400", CONTEXT_TOO_LONG, "Shorten it")
+    assert "Check OPENAI_MODEL" not in message
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "This model's maximum context length is 8192 tokens. However, you requested 9000 "
+        "tokens. Please reduce the length of the messages.",  # OpenAI, vLLM
+        "the request exceeds the available context size, try increasing it",  # llama.cpp
+        "input length exceeds the context length",  # Ollama
+    ],
+)
+def test_each_servers_wording_of_a_too_long_request_gets_the_hint(wording):
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    response = httpx.Response(400, request=request)
+    error = openai.BadRequestError(wording, response=response, body={"message": wording})
+    status, message = explain(error)
+    assert status == 1 and CONTEXT_TOO_LONG in message
