@@ -138,6 +138,21 @@ def test_malformed_json_gets_openai_shaped_400(server):
     assert error["type"] == "invalid_request_error" and "parse the JSON" in error["message"]
 
 
+@pytest.mark.parametrize("path", ["/chat/completions", "/responses"])
+def test_a_body_with_a_misshapen_field_gets_a_400_not_a_dropped_connection(server, path):
+    body = {"model": "gpt-4o-mini", "messages": [], "input": "hi", "tools": [{"type": "function"}]}
+    request = urllib.request.Request(
+        f"{server.base_url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    assert caught.value.code == 400
+    error = json.loads(caught.value.read())["error"]
+    assert error["type"] == "invalid_request_error" and "Invalid request body" in error["message"]
+
+
 def test_unknown_model_gets_404(client):
     with pytest.raises(openai.NotFoundError, match="no-such-model"):
         client.chat.completions.create(model="no-such-model", messages=QUESTION)

@@ -11,24 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from .replies import Conversation, Message, Plan, Tool, ToolCall
+from .replies import Conversation, Message, Plan, Tool, ToolCall, text_of
 from .streaming import DONE, Event
 
 PATH = "/v1/chat/completions"
 ID_PREFIX = "chatcmpl-offline"
 
 
-def _text(content) -> str:
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return content or ""
-
-
 def conversation(request: dict) -> Conversation:
     messages = [
         Message(
             role=m.get("role", "user"),
-            text=_text(m.get("content")),
+            text=text_of(m.get("content")),
             tool_calls=tuple(
                 ToolCall(c["id"], c["function"]["name"], c["function"].get("arguments", ""))
                 for c in m.get("tool_calls") or []

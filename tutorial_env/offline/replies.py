@@ -99,6 +99,13 @@ def tokenize(text: str) -> list[str]:
     return tokens + ([text[-rest:]] if rest else [])
 
 
+def text_of(content) -> str:
+    """The text of a message's content: a string, or a list of parts with text (both APIs)."""
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content or ""
+
+
 def prompt_tokens(texts: Iterable[str | None]) -> int:
     """The input tokens of a conversation whose messages hold these texts."""
     return 3 + sum(3 + len(tokenize(text or "")) for text in texts)

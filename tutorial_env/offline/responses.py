@@ -14,17 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from .replies import Conversation, Message, Plan, Tool, ToolCall, tokenize
+from .replies import Conversation, Message, Plan, Tool, ToolCall, text_of, tokenize
 from .streaming import Event
 
 PATH = "/v1/responses"
 ID_PREFIX = "resp_offline"
-
-
-def _text(content) -> str:
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return content or ""
 
 
 def conversation(request: dict) -> Conversation:
@@ -38,7 +32,7 @@ def conversation(request: dict) -> Conversation:
         kind = item.get("type", "message")
         if kind == "message":
             role = {"developer": "system"}.get(item.get("role"), item.get("role", "user"))
-            messages.append(Message(role, _text(item.get("content"))))
+            messages.append(Message(role, text_of(item.get("content"))))
         elif kind == "function_call":
             call = ToolCall(item["call_id"], item["name"], item.get("arguments", ""))
             last = messages[-1] if messages else None
@@ -48,7 +42,7 @@ def conversation(request: dict) -> Conversation:
                 messages.append(Message("assistant", tool_calls=(call,)))
         elif kind == "function_call_output":
             messages.append(
-                Message("tool", _text(item.get("output")), tool_call_id=item["call_id"])
+                Message("tool", text_of(item.get("output")), tool_call_id=item["call_id"])
             )
         # reasoning items a client sends back cost nothing here
     tools = [
@@ -81,7 +75,7 @@ def _reasoning(ids: dict) -> dict:
 
 
 def _message(ids: dict, text: str, status: str) -> dict:
-    content = [] if status == "in_progress" else [_output_text(text)]
+    content = [] if status == "in_progress" else [_outputtext_of(text)]
     return {
         "id": ids["msg"],
         "type": "message",
@@ -91,7 +85,7 @@ def _message(ids: dict, text: str, status: str) -> dict:
     }
 
 
-def _output_text(text: str) -> dict:
+def _outputtext_of(text: str) -> dict:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
@@ -195,11 +189,11 @@ def stream(request: dict, plan: Plan, response_id: str) -> Iterator[Event]:
         at = {"item_id": ids["msg"], "output_index": index, "content_index": 0}
         item = _message(ids, "", "in_progress")
         yield event("response.output_item.added", output_index=index, item=item)
-        yield event("response.content_part.added", **at, part=_output_text(""))
+        yield event("response.content_part.added", **at, part=_outputtext_of(""))
         for n, token in enumerate(plan.tokens):
             yield event("response.output_text.delta", n, **at, delta=token, logprobs=[])
         yield event("response.output_text.done", **at, text=plan.text, logprobs=[])
-        yield event("response.content_part.done", **at, part=_output_text(plan.text))
+        yield event("response.content_part.done", **at, part=_outputtext_of(plan.text))
         done = _message(ids, plan.text, _status(plan))
         yield event("response.output_item.done", output_index=index, item=done)
     finished = _finished(request, plan, response_id, created)

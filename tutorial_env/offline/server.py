@@ -25,6 +25,7 @@ from .replies import plan_reply
 from .streaming import Event
 
 DEFAULT_TOKEN_DELAY = 0.03
+POLL_INTERVAL = 0.02  # how often serve_forever looks for stop(): a test server stops at once
 DIALECTS = {dialect.PATH: dialect for dialect in (chat_completions, responses)}
 
 
@@ -80,7 +81,9 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
     def start(self) -> FakeOpenAIServer:
-        threading.Thread(target=self.serve_forever, name="fake-openai", daemon=True).start()
+        threading.Thread(
+            target=self.serve_forever, args=(POLL_INTERVAL,), name="fake-openai", daemon=True
+        ).start()
         return self
 
     def __enter__(self) -> FakeOpenAIServer:
@@ -171,9 +174,14 @@ class _Handler(BaseHTTPRequestHandler):
         if action == "malformed":
             return self._json(200, faults.MALFORMED_JSON)
 
+        try:
+            conversation = dialect.conversation(request)
+        except (KeyError, TypeError, AttributeError) as error:  # a field missing or misshapen
+            message = f"Invalid request body: {type(error).__name__} {error}"
+            return self._json(*faults.error_body(400, message, "invalid_request_error"))
         time.sleep(self.server.reply_delay)
         plan = plan_reply(
-            dialect.conversation(request),
+            conversation,
             ignore_tools=self.server.ignore_tools,
             variation=attempt if self.server.vary else 0,
         )
