@@ -21,7 +21,7 @@ from tutorial_env.offline.replies import REASONING_TOKENS
 RESPONSE = TypeAdapter(Response)
 STREAM_EVENT = TypeAdapter(ResponseStreamEvent)
 WAIT = 10  # seconds any one request may take, so no test can hang on the server
-FAULT_TIMEOUT = 1  # ChatOpenAI's timeout when a fault makes the server go silent
+FAULT_TIMEOUT = 0.3  # ChatOpenAI's timeout when a fault makes the server go silent
 PLAIN_MODEL = "gpt-4.1"  # no reasoning
 REASONING_MODELS = ["gpt-6-luna", "gpt-5.6-sol"]
 CHAT_COMPLETIONS_MODEL = "gpt-4o-mini"  # ChatOpenAI sends it to /v1/chat/completions
