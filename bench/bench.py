@@ -41,6 +41,7 @@ PYTHON = sys.executable
 FLOOR_IMPORT = "import langchain_openai, langchain_core.callbacks"
 # A lesson that imports more than that is measured against its own floor.
 LESSON_FLOORS = {
+    "token_counting.py": FLOOR_IMPORT + ", genai_prices, langchain_community.callbacks",
     "agent_callbacks.py": FLOOR_IMPORT + ", langchain.agents",
     "custom_tracer.py": FLOOR_IMPORT + ", langchain_core.tracers, opentelemetry.sdk.trace",
     "web_streaming.py": FLOOR_IMPORT + ", fastapi, uvicorn, httpx",
