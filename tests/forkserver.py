@@ -4,7 +4,8 @@ of `python <lesson>`. The expected outputs come from real `python <lesson>` runs
 (`make expected`), so every test also checks that a forked run prints the same.
 
 Protocol, one JSON object per line: the test process writes
-{"lesson": path, "env": {...}, "cwd": dir, "output": file, "timeout": seconds}
+{"lesson": path, "args": [...] or null, "env": {...}, "cwd": dir, "output": file,
+"timeout": seconds}
 and reads back {"returncode": int or null}; null means the run was killed at its timeout.
 The server is single-threaded, so forking it is safe. It ends when its stdin closes.
 """
@@ -32,7 +33,7 @@ def run(request: dict) -> int | None:
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(output, 1)
         os.dup2(output, 2)  # stdout and stderr merged, in the order printed
-        tutorial_env.run_as_main(Path(request["lesson"]))
+        tutorial_env.run_as_main(Path(request["lesson"]), request.get("args"))
     deadline = time.monotonic() + request["timeout"]
     while time.monotonic() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)

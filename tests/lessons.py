@@ -100,16 +100,18 @@ def run_lesson(
     cwd: Path = ROOT,
     fresh: bool = False,
     model: str = DEFAULT_MODEL,
+    args: list[str] | None = None,
 ) -> subprocess.CompletedProcess:
     """`python <lesson>`, stdout and stderr merged in the order printed. The tests fork it
     from a warm interpreter (tests/forkserver.py), as the tour does; fresh=True starts a new
     interpreter, exactly as a reader does, for `make expected` and the Docker check. Without
-    `env`, it runs offline with OPENAI_MODEL=model."""
+    `env`, it runs offline with OPENAI_MODEL=model. `args` replace the tour's arguments."""
     env = env or offline_env(OPENAI_MODEL=model, **LESSON_ENV.get(lesson, {}))
     if not fresh and hasattr(os, "fork"):
-        return _forked(lesson, env, timeout, cwd)
+        return _forked(lesson, env, timeout, cwd, args)
+    argv = lesson_argv(ROOT / lesson) if args is None else [str(ROOT / lesson), *args]
     return subprocess.run(
-        [sys.executable, *lesson_argv(ROOT / lesson)],
+        [sys.executable, *argv],
         cwd=cwd,
         env=env,
         timeout=timeout,
@@ -123,7 +125,9 @@ def run_lesson(
 _forkserver: subprocess.Popen | None = None  # one per test process, started on first use
 
 
-def _forked(lesson: str, env: dict, timeout: float, cwd: Path) -> subprocess.CompletedProcess:
+def _forked(
+    lesson: str, env: dict, timeout: float, cwd: Path, args: list[str] | None
+) -> subprocess.CompletedProcess:
     global _forkserver
     if _forkserver is None or _forkserver.poll() is not None:
         _forkserver = subprocess.Popen(
@@ -135,7 +139,7 @@ def _forked(lesson: str, env: dict, timeout: float, cwd: Path) -> subprocess.Com
         )
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "output.txt"
-        request = {"lesson": str(ROOT / lesson), "env": env, "cwd": str(cwd)}
+        request = {"lesson": str(ROOT / lesson), "args": args, "env": env, "cwd": str(cwd)}
         request.update(output=str(output), timeout=timeout)
         _forkserver.stdin.write(json.dumps(request) + "\n")
         _forkserver.stdin.flush()

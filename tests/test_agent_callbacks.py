@@ -72,3 +72,7 @@ def test_each_progress_api_reaches_its_own_destination_only(output):
     part = section(output, 4)
     assert "stream_mode=\"custom\" received:  ['get_stream_writer']" in part
     assert "a handler's on_custom_event got: ['dispatch_custom_event']" in part
+
+
+def test_a_model_that_calls_the_tool_gets_no_skipped_tool_note(output):
+    assert "[note] the model answered without" not in output

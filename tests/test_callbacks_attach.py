@@ -27,3 +27,7 @@ def test_with_config_before_bind_tools_drops_callbacks(output):
     assert "[wrong order]" not in part
     assert "llm.with_config(callbacks=...).bind_tools(...): 0 events (silently lost)" in part
     assert "llm.bind_tools(...).with_config(callbacks=...): 2 events" in part
+
+
+def test_a_model_that_calls_the_tool_gets_no_skipped_tool_note(output):
+    assert "[note] the model answered without" not in output

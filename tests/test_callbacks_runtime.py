@@ -44,3 +44,7 @@ def test_tool_the_model_asked_for_is_a_child_run(output):
 
 def test_invoke_without_config_fires_nothing(output):
     assert "Events the handler received during that call: 0" in section(output, 3)
+
+
+def test_a_model_that_calls_the_tool_gets_no_skipped_tool_note(output):
+    assert "[note] the model answered without" not in output

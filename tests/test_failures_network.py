@@ -47,7 +47,7 @@ def test_bad_tutorial_setting_is_a_config_error():
 @on_both_apis
 @pytest.mark.parametrize("faulty_server", ["timeout"], indirect=True)
 def test_timeout(faulty_server, model):
-    env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.3", OPENAI_MODEL=model)
+    env = online_env(faulty_server.base_url, TUTORIAL_TIMEOUT="0.1", OPENAI_MODEL=model)
     result = run_lesson("callbacks_constructor.py", env=env)
     assert_one_message(result, 1, "timeout", "OPENAI_BASE_URL", "TUTORIAL_TIMEOUT")
     assert faulty_server.request_count == 3  # TUTORIAL_TIMEOUT is per attempt

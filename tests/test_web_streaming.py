@@ -4,13 +4,10 @@ and provider failures."""
 import asyncio
 import re
 import signal
-import subprocess
-import sys
 
 import httpx
 import pytest
 from lessons import (
-    ROOT,
     callback_errors,
     check_clean_run,
     offline_env,
@@ -113,16 +110,9 @@ def test_a_provider_failure_is_one_error_event_and_the_server_serves_on(server, 
 
 def test_a_port_in_use_gets_one_clear_line_and_a_non_zero_exit(server):
     port = int(server.url.rsplit(":", 1)[1])
-    result = subprocess.run(
-        [sys.executable, str(ROOT / LESSON), "--port", str(port)],
-        cwd=ROOT,
-        env=offline_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_lesson(LESSON, args=["--port", str(port)])
     assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if not line.startswith("[offline]")]
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("[offline]")]
     assert lines == [
         f"[config] cannot listen on 127.0.0.1:{port} (Address already in use). "
         f"Try another port: python web_streaming.py --port {port + 1}"

@@ -100,16 +100,20 @@ def _run_forked(path: Path) -> int:
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
-def run_as_main(path: Path) -> NoReturn:
-    """Run a lesson as __main__ in this process, exactly as `python <lesson>` would,
-    including the lesson's own excepthook, then leave with its exit status. For a forked
-    child: the tour's, and the tests' (tests/forkserver.py)."""
+def run_as_main(path: Path, args: list[str] | None = None) -> NoReturn:
+    """Run a lesson as __main__ in this process, exactly as `python <lesson> [args]` would
+    (without args, as the tour runs it), including the lesson's own excepthook, then leave
+    with its exit status. For a forked child: the tour's, and the tests'
+    (tests/forkserver.py)."""
     status = 0
     try:
-        sys.argv, sys.path[0] = lesson_argv(path), str(ROOT)
+        argv = lesson_argv(path) if args is None else [str(path), *args]
+        sys.argv, sys.path[0] = argv, str(ROOT)
         runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        if exit_.code is not None and not isinstance(exit_.code, int):
+            print(exit_.code, file=sys.stderr)  # as the interpreter prints SystemExit("...")
     except BaseException:  # noqa: BLE001 - what the interpreter does with an uncaught error
         sys.excepthook(*sys.exc_info())
         status = 1

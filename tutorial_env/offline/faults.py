@@ -13,6 +13,10 @@ TUTORIAL_OFFLINE_FAULT injects one on every request:
 
 A model named "no-such-model" gets OpenAI's 404, or with unknown_model_status=400
 DeepSeek's 400 "Model Not Exist".
+
+A 429 or a 5xx carries `retry-after-ms`, a header Azure OpenAI sends and the openai SDK
+honours: its two retries then come after RETRY_AFTER_MS each, not after its own backoff of
+a second or more, so a failure still takes three requests but no long wait.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ FAULTS = (
 UNKNOWN_MODEL = "no-such-model"
 MALFORMED_JSON = '{"id": "offline-broken", "choices": ['  # cut off mid-object
 FAULT_AT_TOKEN = 2  # a stream breaks after this many tokens
+RETRY_AFTER_MS = 20
+
+
+def retry_headers(status: int) -> dict[str, str]:
+    """The headers that tell a client when to retry this status."""
+    return {"retry-after-ms": str(RETRY_AFTER_MS)} if status == 429 or status >= 500 else {}
 
 
 def check_fault(fault: str) -> str:

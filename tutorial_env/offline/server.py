@@ -201,6 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in faults.retry_headers(status).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
