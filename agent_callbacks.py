@@ -1,10 +1,9 @@
 """Follow an agent's loop with callbacks: LangChain v1's create_agent.
 
 `create_agent` builds a LangGraph graph: a model node and a tools node that loop until the
-model answers without a tool call. A handler passed at run time hears the whole loop, and
-`metadata["langgraph_node"]` says which node each run belongs to. Where you attach a
-handler decides what it hears. LangGraph's own `stream_mode="messages"` is a callback too,
-and a tool can report progress two ways that reach two different places.
+model answers without a tool call. A runtime handler hears the whole loop, each run in it
+tagged with its `langgraph_node`; where you attach a handler decides what it hears. LangGraph's
+`stream_mode="messages"` streams through a callback of its own; a tool reports progress two ways.
 Docs: https://docs.langchain.com/oss/python/langchain/streaming
 
 Run: python agent_callbacks.py
@@ -59,11 +58,10 @@ class RunTreePrinter(BaseCallbackHandler):
 
 
 class EventCounter(BaseCallbackHandler):
-    """Counts starts by kind, and collects custom events."""
+    """Counts starts by kind and the model's streamed tokens, and collects custom events."""
 
     def __init__(self):
-        self.counts = {"chain": 0, "model": 0, "tool": 0}
-        self.custom = []
+        self.counts, self.tokens, self.custom = {"chain": 0, "model": 0, "tool": 0}, 0, []
 
     def on_chain_start(self, serialized, inputs, **kwargs):
         self.counts["chain"] += 1
@@ -74,6 +72,9 @@ class EventCounter(BaseCallbackHandler):
     def on_tool_start(self, serialized, input_str, **kwargs):
         self.counts["tool"] += 1
 
+    def on_llm_new_token(self, token, **kwargs):
+        self.tokens += 1
+
     def on_custom_event(self, name, data, **kwargs):
         self.custom.append(data["via"])
 
@@ -81,7 +82,6 @@ class EventCounter(BaseCallbackHandler):
 def main():
     model = os.environ["OPENAI_MODEL"]
     agent = create_agent(ChatOpenAI(model=model), tools=[multiply])
-
     print("== 1. A runtime handler hears the whole loop ==")
     config = {"callbacks": [RunTreePrinter()], "tags": ["lesson-9"], "metadata": {"user": "ada"}}
     result = agent.invoke(QUESTION, config=config)
@@ -108,44 +108,38 @@ def main():
         runnable, run_config = build(counter)
         runnable.invoke(QUESTION, config=run_config)
         print(f"{way:<44}" + "".join(f"{n:>6}" for n in counter.counts.values()))
-    print()
 
-    print('== 3. stream_mode="messages" streams tokens through a callback ==')
-    tokens = {}
-    for chunk, metadata in agent.stream(QUESTION, stream_mode="messages"):
+    print('\n== 3. stream_mode="messages" streams tokens through a callback ==')
+    invoked, streamed, heard, tokens = EventCounter(), EventCounter(), EventCounter(), {}
+    agent.invoke(QUESTION, config={"callbacks": [invoked]})
+    stream = agent.stream(QUESTION, {"callbacks": [streamed]}, stream_mode="messages")
+    for chunk, metadata in stream:
         tokens.setdefault(metadata["langgraph_node"], []).append(chunk.text)
+    print(f"agent.invoke: a handler heard {invoked.tokens} tokens")
+    print(f'agent.stream(stream_mode="messages"): a handler heard {streamed.tokens} tokens')
     for node, texts in tokens.items():
         print(f"[{node}] {len(texts)} chunks: {''.join(texts)!r}")
     for stream_usage in (None, True):
-        streaming_agent = create_agent(
-            ChatOpenAI(model=model, stream_usage=stream_usage), tools=[multiply]
-        )
+        metered = create_agent(ChatOpenAI(model=model, stream_usage=stream_usage), tools=[multiply])
         with get_usage_metadata_callback() as usage:
-            list(streaming_agent.stream(QUESTION, stream_mode="messages"))
+            list(metered.stream(QUESTION, stream_mode="messages"))
         total = sum(u["total_tokens"] for u in usage.usage_metadata.values())
         print(f"ChatOpenAI(stream_usage={stream_usage}): the agent used {total} tokens")
     if result["messages"][-1].response_metadata.get("object") == "response":
-        print("(The agent's calls carry tools, so this model sent them to the Responses API,")
-        print(" which always reports usage: stream_usage changes nothing there.)")
+        print("(Calls with tools went to the Responses API, which always reports usage.)")
     else:
-        print("(On Chat Completions a stream reports usage only if asked: stream_usage=True.)")
+        print("(Behind a base URL, ChatOpenAI asks for usage only if told to: stream_usage=True.)")
     quiet = create_agent(ChatOpenAI(model=model, tags=["nostream"]), tools=[multiply])
-    kinds = [
-        type(chunk).__name__
-        for chunk, metadata in quiet.stream(QUESTION, stream_mode="messages")
-        if metadata["langgraph_node"] == "model"
-    ]
-    print(
-        f'A model tagged "nostream": {kinds.count("AIMessageChunk")} token chunks, '
-        f"{kinds.count('AIMessage')} whole messages from the model node\n"
-    )
+    stream = quiet.stream(QUESTION, {"callbacks": [heard]}, stream_mode="messages")
+    kinds = [type(chunk).__name__ for chunk, meta in stream if meta["langgraph_node"] == "model"]
+    chunks, whole = kinds.count("AIMessageChunk"), kinds.count("AIMessage")
+    print(f'A model tagged "nostream": {chunks} token chunks, {whole} whole messages streamed,')
+    print(f"  yet a handler of its own heard {heard.tokens} tokens\n")
 
     print("== 4. Progress from inside a tool: two APIs, two destinations ==")
     counter = EventCounter()
-    written = [
-        data["via"]
-        for data in agent.stream(QUESTION, stream_mode="custom", config={"callbacks": [counter]})
-    ]
+    stream = agent.stream(QUESTION, {"callbacks": [counter]}, stream_mode="custom")
+    written = [data["via"] for data in stream]
     print(f'stream_mode="custom" received:  {written}')
     print(f"a handler's on_custom_event got: {counter.custom}")
     if not written and not counter.custom:

@@ -1,12 +1,18 @@
+import ast
 import re
 
 import pytest
-from lessons import check_clean_run, run_lesson, section, uses_responses_api
+from langchain.agents import create_agent
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from lessons import ROOT, check_clean_run, run_lesson, section, uses_responses_api
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, tokenize
 
 LESSON = "agent_callbacks.py"
 ANSWER = "The multiply tool returned 42, so the answer is 42."
+QUESTION = {"messages": [{"role": "user", "content": "What is 6 * 7? Use the multiply tool."}]}
 
 
 @pytest.fixture(scope="module")
@@ -14,19 +20,20 @@ def output(model):
     return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
-def test_the_run_tree_holds_two_model_turns_and_the_tool_inside_the_graph(output):
+def test_the_run_tree_holds_both_model_turns_and_the_tool_inside_the_graph(output):
     lines = [line for line in section(output, 1).splitlines() if "[langgraph_node=" in line]
-    tree = [(len(line) - len(line.lstrip()), line.split()[0], line.split()[1]) for line in lines]
-    assert tree[0] == (0, "chain", "LangGraph")  # the root: the agent's graph
-    models = [i for i, (_, kind, _) in enumerate(tree) if kind == "model"]
-    tools = [i for i, (_, kind, _) in enumerate(tree) if kind == "tool"]
-    assert len(models) == 2 and len(tools) == 1
-    depth, _, name = tree[tools[0]]
-    assert name == "multiply" and depth == 4  # under the tools node, inside the graph
-    assert tree[tools[0] - 1] == (2, "chain", "tools")
-    assert "tool  multiply  [langgraph_node=tools]" in lines[tools[0]]
-    assert all("[langgraph_node=model]" in lines[i] for i in models)
-    assert tools[0] < models[1]  # model turn, tool turn, final model turn
+    tree = [(len(line) - len(line.lstrip()), *line.split()) for line in lines]
+    # (indent, kind, name, node): every run is nested under the node it ran in, and every
+    # node under the graph; the models are no more at the top than the tool is.
+    assert tree == [
+        (0, "chain", "LangGraph", "[langgraph_node=-]"),
+        (2, "chain", "model", "[langgraph_node=model]"),
+        (4, "model", "ChatOpenAI", "[langgraph_node=model]"),
+        (2, "chain", "tools", "[langgraph_node=tools]"),
+        (4, "tool", "multiply", "[langgraph_node=tools]"),
+        (2, "chain", "model", "[langgraph_node=model]"),
+        (4, "model", "ChatOpenAI", "[langgraph_node=model]"),
+    ]
     assert f"Answer: {ANSWER}" in output
 
 
@@ -42,18 +49,82 @@ def test_where_you_attach_decides_what_you_hear(output):
     assert counts(output, "ChatOpenAI(...).with_config(") == (0, 0, 0)
 
 
-def test_messages_stream_tokens_add_up_to_the_answer_and_usage_needs_stream_usage(output, model):
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+class Starts(BaseCallbackHandler):
+    def __init__(self):
+        self.heard = {"chain": 0, "model": 0, "tool": 0}
+
+    def on_chain_start(self, serialized, inputs, **kwargs):
+        self.heard["chain"] += 1
+
+    def on_chat_model_start(self, serialized, messages, **kwargs):
+        self.heard["model"] += 1
+
+    def on_tool_start(self, serialized, input_str, **kwargs):
+        self.heard["tool"] += 1
+
+
+def test_each_row_of_section_2_attaches_the_handler_the_way_its_label_says(fake_server):
+    """The rows' counts alone cannot tell `agent.with_config` from a run-time handler: both
+    hear 4/2/1. So the lesson's own `ways` are built here, and each row's handler must
+    travel the way its label says: in the run-time config only for the first row, and in
+    the runnable it builds for the others."""
+    tree = ast.parse((ROOT / LESSON).read_text(encoding="utf-8"))
+    ways = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ways"
+    )
+    server = {"base_url": fake_server.base_url, "api_key": "sk-test", "max_retries": 0}
+
+    def chat_openai(**settings):  # the lesson's ChatOpenAI, pointed at this test's server
+        return ChatOpenAI(**server, **settings)
+
+    agent = create_agent(chat_openai(model="gpt-4o-mini"), tools=[multiply])
+    names = {"agent": agent, "create_agent": create_agent, "ChatOpenAI": chat_openai}
+    names.update(model="gpt-4o-mini", multiply=multiply)
+    builds = eval(compile(ast.Expression(ways), LESSON, "eval"), names)
+    heard = {}
+    for way, build in builds.items():
+        handler = Starts()
+        runnable, run_config = build(handler)
+        at_run_time = run_config.get("callbacks") == [handler]
+        where = "in the run-time config" if at_run_time else "in what the row builds"
+        assert at_run_time == way.startswith("agent.invoke(config="), f"{way}: handler {where}"
+        assert (runnable is agent) == at_run_time, f"{way}: handler {where}"
+        runnable.invoke(QUESTION, config=run_config)
+        heard[way] = tuple(handler.heard.values())
+    assert list(heard.values()) == [(4, 2, 1), (4, 2, 1), (0, 2, 0), (0, 0, 0)]
+    assert list(heard)[1] == "agent.with_config(callbacks=...)"
+
+
+def test_the_agents_model_streams_only_in_messages_mode(output):
     part = section(output, 3)
-    streamed = re.search(r"^\[model\] (\d+) chunks: '(.*)'$", part, re.M)
-    assert int(streamed[1]) > 10 and streamed[2] == ANSWER
+    invoked = re.search(r"^agent\.invoke: a handler heard (\d+) tokens$", part, re.M)
+    assert invoked and invoked[1] == "0"  # the agent's model has no streaming=True
+    streamed = re.search(
+        r'^agent\.stream\(stream_mode="messages"\): a handler heard (\d+) tokens$', part, re.M
+    )
+    chunks = re.search(r"^\[model\] (\d+) chunks: '(.*)'$", part, re.M)
+    assert streamed and chunks and int(chunks[1]) > 10 and chunks[2] == ANSWER
+    assert streamed[1] == chunks[1]  # each chunk from the model node is a handler's token
+
+
+def test_usage_needs_stream_usage_on_chat_completions_only(output, model):
+    part = section(output, 3)
     total = loop_tokens(model)
     assert f"ChatOpenAI(stream_usage=True): the agent used {total} tokens" in part
     if uses_responses_api(model, tools=True):  # the agent's calls carry tools
         assert f"ChatOpenAI(stream_usage=None): the agent used {total} tokens" in part
-        assert "sent them to the Responses API" in part
+        assert "(Calls with tools went to the Responses API" in part
     else:
         assert "ChatOpenAI(stream_usage=None): the agent used 0 tokens" in part
-        assert "On Chat Completions a stream reports usage only if asked" in part
+        assert "(Behind a base URL, ChatOpenAI asks for usage only if told to" in part
 
 
 def loop_tokens(model) -> int:
@@ -64,8 +135,17 @@ def loop_tokens(model) -> int:
     return call + prompt_tokens(history) + len(tokenize(ANSWER)) + 2 * reasoning_tokens(model)
 
 
-def test_a_nostream_model_sends_no_token_chunks(output):
-    assert 'A model tagged "nostream": 0 token chunks, 2 whole messages' in section(output, 3)
+def test_a_nostream_model_sends_whole_messages_yet_still_streams(output):
+    part = section(output, 3)
+    quiet = re.search(
+        r'^A model tagged "nostream": (\d+) token chunks, (\d+) whole messages streamed,\n'
+        r"  yet a handler of its own heard (\d+) tokens$",
+        part,
+        re.M,
+    )
+    streamed = re.search(r"^\[model\] (\d+) chunks", part, re.M)
+    assert quiet and (quiet[1], quiet[2]) == ("0", "2")
+    assert quiet[3] == streamed[1]  # the model streamed every token, to the handler only
 
 
 def test_each_progress_api_reaches_its_own_destination_only(output):
