@@ -1,10 +1,9 @@
 """Build a tracer on callbacks, and see the run tree that tracing tools draw.
 
-LangSmith, Langfuse, Phoenix and OpenTelemetry exporters are callback handlers. A
-`BaseTracer` subclass receives each finished root run with its children, times, inputs,
-outputs and errors. This lesson prints that tree as a waterfall, shows how a worker thread
-loses a child or splits a trace, exports the runs as OpenTelemetry spans, and shows that a
-broken tracer is silent unless it sets `raise_error`.
+LangSmith, Langfuse and Phoenix trace LangChain with callback handlers. A `BaseTracer`
+subclass gets each finished root run with its children, times, inputs, outputs and errors.
+Here: that tree as a waterfall, a worker thread that loses a child or splits a trace, the
+runs as OpenTelemetry spans, and a broken tracer, only logged unless it sets `raise_error`.
 Reference: https://reference.langchain.com/python/langchain-core/tracers/base/BaseTracer
 
 Run: python custom_tracer.py
@@ -77,20 +76,22 @@ def print_waterfall(root, width=30):
     """One row per run, indented under its parent; the bar shows when it ran."""
     total = max((root.end_time - root.start_time).total_seconds(), 1e-6)
 
-    def row(run, depth):
-        start, end = ((t - root.start_time).total_seconds() for t in (run.start_time, run.end_time))
+    def row(run, depth, parent_end):
+        end_time = run.end_time or parent_end  # a cancelled run never ends: stop at the parent
+        start, end = ((t - root.start_time).total_seconds() for t in (run.start_time, end_time))
         left = min(int(start / total * width), width - 1)
         right = max(math.ceil(end / total * width), left + 1)
         bar = " " * left + "#" * (right - left) + " " * (width - right)
         usage = token_usage(run)
         tokens = f"  {usage['input_tokens']} in, {usage['output_tokens']} out" if usage else ""
         label = f"{'  ' * depth}{run.run_type} {run.name}"
-        print(f"{label:<28}|{bar}|{start * 1000:7.1f} ms{(end - start) * 1000:7.1f} ms{tokens}")
+        took = f"{(end - start) * 1000:7.1f} ms" if run.end_time else " unfinished"
+        print(f"{label:<28}|{bar}|{start * 1000:7.1f} ms{took}{tokens}")
         for child in sorted(run.child_runs, key=lambda child: child.start_time):
-            row(child, depth + 1)
+            row(child, depth + 1, end_time)
 
     print(f"{'run':<28} {'0 ms':<{width}} {'start':>9}{'took':>10}")
-    row(root, 0)
+    row(root, 0, root.end_time)
 
 
 def outline(run):
@@ -104,21 +105,22 @@ class OpenTelemetryExporter(BaseTracer):
         super().__init__()
         self.tracer = tracer
 
-    def _persist_run(self, run, parent=trace.INVALID_SPAN):
-        start, end = (int(t.timestamp() * 1e9) for t in (run.start_time, run.end_time))
+    def _persist_run(self, run, parent=trace.INVALID_SPAN, parent_end=None):
+        end_time = run.end_time or parent_end  # a cancelled run never ends: stop at the parent
+        start, end = (int(t.timestamp() * 1e9) for t in (run.start_time, end_time))
         context = trace.set_span_in_context(parent)
-        span = self.tracer.start_span(run.name, context=context, start_time=start)
-        span.set_attribute("langchain.run_type", run.run_type)
+        attributes = {"langchain.run_type": run.run_type, "langchain.unfinished": not run.end_time}
+        span = self.tracer.start_span(run.name, context, attributes=attributes, start_time=start)
         if usage := token_usage(run):
             span.set_attribute("gen_ai.usage.input_tokens", usage["input_tokens"])
             span.set_attribute("gen_ai.usage.output_tokens", usage["output_tokens"])
         for child in run.child_runs:
-            self._persist_run(child, span)
+            self._persist_run(child, span, end_time)
         span.end(end_time=end)
 
 
 class BrokenExporter(BaseTracer):
-    """An exporter whose collector is down."""
+    """A hand-made exporter that posts each run to a collector that is down."""
 
     def _persist_run(self, run):
         raise ConnectionError("no collector listening on localhost:4318")
@@ -146,7 +148,7 @@ def main():
     set_debug(False)
     lines = printed.getvalue().splitlines()
     headers = [line for line in lines if "] Entering " in line or "] Exiting " in line]
-    print("\n".join(headers))
+    print("\n".join(f"{line}\x1b[0m" for line in headers))  # end the bold each header leaves on
     print(f"... and {len(lines) - len(headers)} more lines of inputs and outputs\n")
 
     print("== 2. Your own tracer: the run tree as a waterfall ==")
@@ -154,9 +156,8 @@ def main():
     print(f"count_words returned {chain.invoke(question, config={'callbacks': [tracer]})}")
     print(f"the tracer received {len(tracer.roots)} root run")
     print_waterfall(tracer.roots[0])
-    print()
 
-    print("== 3. A model call from a worker thread: the lost child and the split trace ==")
+    print("\n== 3. A model call from a worker thread: the lost child and the split trace ==")
 
     def ask_in_thread(pool_class, pass_config):
         def ask(topic, config):
@@ -181,9 +182,8 @@ def main():
             verdict = "split trace" if len(roots) > 1 else "child lost" if lost else "whole"
             print(f"  {name + ' tracer:':<18} roots: {len(roots)}  {trees:<30} {verdict}")
     del os.environ["MY_TRACING"]
-    print()
 
-    print("== 4. The same runs as OpenTelemetry spans ==")
+    print("\n== 4. The same runs as OpenTelemetry spans ==")
     provider, spans = TracerProvider(), InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(spans))
     exporter = OpenTelemetryExporter(provider.get_tracer("custom_tracer"))
@@ -195,9 +195,8 @@ def main():
         parent = names[span.parent.span_id] if span.parent else "-"
         usage = [f"{k}={v}" for k, v in span.attributes.items() if k.startswith("gen_ai.")]
         print(" ".join([f"{span.name:<20} parent: {parent:<13}", *usage]).rstrip())
-    print()
 
-    print("== 5. A tracer that raises ==")
+    print("\n== 5. A tracer that raises ==")
     logging.getLogger("langchain_core.callbacks.manager").addHandler(ShowLogged())
     result = chain.invoke(question, config={"callbacks": [BrokenExporter()]})
     print(f"without raise_error the chain still returned {result}")

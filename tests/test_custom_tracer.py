@@ -1,7 +1,15 @@
+import json
 import re
 
 import pytest
-from lessons import CALLBACK_ERROR, callback_errors, check_clean_run, run_lesson, section
+from lessons import (
+    CALLBACK_ERROR,
+    callback_errors,
+    check_clean_run,
+    offline_env,
+    run_lesson,
+    section,
+)
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, text_reply, tokenize
 
@@ -63,6 +71,12 @@ def test_set_debug_prints_each_run_start_and_end_without_handler_code(output):
         assert f"[{kind}/start] [{path}] Entering" in part
         assert f"[{kind}/end] [{path}] [TIME] Exiting" in part
     assert int(re.search(r"\.\.\. and (\d+) more lines", part)[1]) > 20
+
+
+def test_set_debug_is_off_again_after_section_1(result):
+    after = result.stdout.split("== 2.", 1)[1]  # raw: a debug line would carry a run id
+    debug = re.findall(r"^.*\[(?:chain|llm|tool|retriever)/(?:start|end|error)\].*$", after, re.M)
+    assert debug == [], "set_debug printed runs after section 1: it was never turned off"
 
 
 def test_the_tracer_receives_one_root_with_the_model_and_tool_under_it(result, output, model):
@@ -158,3 +172,134 @@ def test_the_harness_still_flags_an_unmarked_or_foreign_callback_error():
     assert callback_errors(stray, LESSON) == [stray]
     assert callback_errors(foreign, LESSON) == [foreign]
     assert callback_errors(marked, "custom_callbacks.py") == [marked]
+
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")  # Select Graphic Rendition: colours, bold, ...
+SWITCHED_OFF_BY = {22: {1, 2}, 23: {3}, 24: {4, 21}, 25: {5, 6}, 27: {7}, 28: {8}, 29: {9}}
+
+
+def attributes_left_on(output):
+    """Replay the output's SGR codes as a terminal does. Returns (line number, line, what is
+    still on) for each line at whose end an attribute is still switched on."""
+    on, left = {}, []  # attribute -> the code that switched it on
+    for number, line in enumerate(output.split("\n"), 1):
+        for match in SGR.finditer(line):
+            codes = [int(code or 0) for code in match[1].split(";")]
+            while codes:
+                code = codes.pop(0)
+                if code == 0:
+                    on.clear()
+                elif code in SWITCHED_OFF_BY:
+                    for switched in SWITCHED_OFF_BY[code]:
+                        on.pop(switched, None)
+                elif code in (39, 49):  # the default foreground, background colour
+                    on.pop("foreground" if code == 39 else "background", None)
+                elif 30 <= code <= 38 or 90 <= code <= 97:
+                    on["foreground"] = code
+                elif 40 <= code <= 48 or 100 <= code <= 107:
+                    on["background"] = code
+                else:  # bold, italic, ... and any code this replay does not know
+                    on[code] = code
+                if code in (38, 48):  # 38;5;N or 38;2;R;G;B: skip the colour's own numbers
+                    del codes[: {5: 2, 2: 4}.get(codes[0] if codes else None, 0)]
+        if on:
+            left.append((number, line, dict(on)))
+    return left
+
+
+def test_the_attribute_replay_sees_a_header_that_leaves_bold_on():
+    header = "\x1b[32;1m\x1b[1;3m[chain/start]\x1b[0m \x1b[1m[chain:count_words] Entering Chain"
+    assert attributes_left_on(header) == [(1, header, {1: 1})]
+    assert attributes_left_on("\x1b[3mtext\nmore\x1b[23m") == [(1, "\x1b[3mtext", {3: 3})]
+    assert attributes_left_on("\x1b[38;5;196mred\x1b[39m \x1b[1;4mbold\x1b[22;24m") == []
+    assert attributes_left_on("\x1b[48;2;1;2;3mbg") == [
+        (1, "\x1b[48;2;1;2;3mbg", {"background": 48})
+    ]
+    assert attributes_left_on("\x1b[1ma\x1b[0m\n\x1b[1mb") == [(2, "\x1b[1mb", {1: 1})]
+
+
+def test_no_terminal_attribute_stays_on_past_a_line_the_lesson_prints(result):
+    raw = result.stdout  # colour codes included
+    assert SGR.search(section(raw, 1)), "set_debug's headers should keep their colours"
+    assert attributes_left_on(raw) == []
+
+
+@pytest.fixture(scope="module")
+def probe(model):
+    """tests/tracer_probe.py's trees: the lesson's tracer, waterfall and exporter, run on a
+    chain nested four levels deep, and on a chain whose model call was cancelled."""
+    env = offline_env(OPENAI_MODEL=model, TUTORIAL_TOKEN_DELAY="0.05")
+    result = run_lesson("tests/tracer_probe.py", env=env, args=[])
+    assert result.returncode == 0, result.stdout
+    return json.loads(result.stdout.split("PROBE ", 1)[1])
+
+
+NESTED = [
+    ("outer", "-", 0),
+    ("middle", "outer", 1),
+    ("prepare", "middle", 2),
+    ("inner", "middle", 2),
+    ("ChatPromptTemplate", "inner", 3),
+    ("ChatOpenAI", "inner", 3),
+    ("StrOutputParser", "inner", 3),
+    ("word_count", "outer", 1),
+]
+MICROSECOND = 1000  # the runs' clock ticks in microseconds; spans count nanoseconds
+
+
+def test_on_a_nested_chain_every_run_becomes_a_span_under_its_parent_with_its_times(probe):
+    nested = probe["nested"]
+    assert nested["logged"] == []  # no handler raised
+    [runs] = nested["exporter"]  # the exporter's own runs, whose times its spans carry
+    assert [(r["name"], r["parent"], r["depth"]) for r in runs] == NESTED
+    spans = {span["name"]: span for span in nested["spans"]}
+    assert len(nested["spans"]) == len(spans) == len(runs), [s["name"] for s in nested["spans"]]
+    assert len({span["trace"] for span in nested["spans"]}) == 1
+    for run in runs:
+        span = spans[run["name"]]
+        assert span["parent"] == run["parent"], run["name"]
+        assert abs(span["start"] - run["start"]) < MICROSECOND, run["name"]
+        assert abs(span["end"] - run["end"]) < MICROSECOND, run["name"]
+        assert span["attributes"]["langchain.unfinished"] is False
+    assert "gen_ai.usage.input_tokens" in spans["ChatOpenAI"]["attributes"]
+
+
+def test_on_a_nested_chain_the_waterfall_draws_every_run_under_its_parent(probe):
+    [runs] = probe["nested"]["collector"]
+    assert [(r["name"], r["parent"], r["depth"]) for r in runs] == NESTED
+    [drawn] = probe["nested"]["waterfall"]
+    assert not drawn.startswith("raised"), drawn
+    rows = list(ROW.finditer(drawn))
+    label_depth = [((len(r["label"]) - len(r["label"].lstrip())) // 2, r["label"]) for r in rows]
+    assert label_depth == [
+        (r["depth"], f"{'  ' * r['depth']}{r['type']} {r['name']}") for r in runs
+    ]
+    for run, row in zip(runs, rows, strict=True):  # the times printed are the run's own
+        assert abs(float(row["start"]) - (run["start"] - runs[0]["start"]) / 1e6) <= 0.051
+        assert abs(float(row["took"]) - (run["end"] - run["start"]) / 1e6) <= 0.051
+
+
+def test_a_cancelled_model_call_is_drawn_and_exported_as_unfinished(probe):
+    cancelled = probe["cancelled"]
+    assert cancelled["logged"] == []  # the exporter did not raise
+    [runs] = cancelled["collector"]  # the root still reached the tracer: it ended, in error
+    assert runs[0]["name"] == "cancelled" and runs[0]["error"].startswith("CancelledError")
+    assert [(r["name"], r["end"] is None) for r in runs] == [
+        ("cancelled", False),
+        ("ChatPromptTemplate", False),
+        ("ChatOpenAI", True),  # the model's run never ended
+    ]
+    [drawn] = cancelled["waterfall"]
+    assert not drawn.startswith("raised"), drawn
+    table = drawn.splitlines()[1:]
+    assert [line.endswith("unfinished") for line in table] == [False, False, True], table
+    assert table[2].split("|")[1].endswith("#")  # drawn on to the end of its parent
+    [exported] = cancelled["exporter"]
+    spans = {span["name"]: span for span in cancelled["spans"]}
+    assert sorted(spans) == sorted(run["name"] for run in exported)
+    unfinished = {
+        name for name, span in spans.items() if span["attributes"]["langchain.unfinished"]
+    }
+    assert unfinished == {"ChatOpenAI"}
+    assert spans["ChatOpenAI"]["end"] == spans["cancelled"]["end"]
+    assert abs(spans["cancelled"]["end"] - exported[0]["end"]) < MICROSECOND
