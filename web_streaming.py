@@ -30,8 +30,8 @@ tutorial_env.load()  # in place of load_dotenv(): your .env key, or the offline 
 
 MAX_QUESTION = 500  # characters
 PAGE = Path(__file__).parent / "pages" / "web_streaming.html"
-# Proxies such as nginx hold a response back until it is complete, unless told not to.
-NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# nginx passes a proxied response on in lumps unless told not to; no cache may keep a copy.
+NO_BUFFERING = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 app = FastAPI()
 llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"], streaming=True)  # shared: no callbacks
 endings = []  # how each stream ended: "finished", or what the server said when a reader left
@@ -169,10 +169,12 @@ async def serve(sock, run_demo):
     if not run_demo:
         return await server.serve(sockets=[sock])
     serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    while not (server.started or serving.done()):  # up, or failed to start
         await asyncio.sleep(0.01)
     try:
-        await read_like_browsers(f"http://127.0.0.1:{sock.getsockname()[1]}", endings, MAX_QUESTION)
+        if server.started:
+            await read_like_browsers(url, endings, MAX_QUESTION)
     finally:  # stop the server cleanly, even when the demo ends in an [error] line
         server.should_exit = True
         await serving

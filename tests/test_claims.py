@@ -10,6 +10,8 @@ when it was checked.
 """
 
 import asyncio
+import itertools
+import json
 import logging
 import re
 import subprocess
@@ -49,11 +51,11 @@ from langchain_openai.chat_models.base import (
     _create_usage_metadata_responses,
 )
 from langgraph.config import get_stream_writer
-from lessons import offline_env
+from lessons import MODELS, offline_env
 from loguru import logger
-from web import web_server
+from web import CraftedServer, chromium, web_server
 
-from tutorial_env.offline import FakeOpenAIServer, tokenize
+from tutorial_env.offline import FakeOpenAIServer, chat_completions, responses, text_reply, tokenize
 from tutorial_env.offline.replies import REASONING_TOKENS
 from tutorial_env.sse_reader import read_answer
 
@@ -860,76 +862,203 @@ def agent(llm):
     return create_agent(llm, tools=[multiply])
 
 
-def starts(recorder):
-    """Each start event as (hook, the graph node it ran in)."""
-    return [
-        (hook, kw["metadata"].get("langgraph_node"))
+@claim("agent-runtime-whole-loop", "9.")
+def test_a_runtime_handler_hears_the_graph_each_model_turn_and_the_tool_with_its_node(fake):
+    graph = agent(model(fake)).get_graph()
+    assert set(graph.nodes) == {"__start__", "model", "tools", "__end__"}
+    # the model node goes on to the tools node or ends; the tools node goes back to it
+    assert {(edge.source, edge.target) for edge in graph.edges} == {
+        ("__start__", "model"),
+        ("model", "tools"),
+        ("tools", "model"),
+        ("model", "__end__"),
+    }
+    recorder = Recorder()
+    result = agent(model(fake)).invoke(AGENT_QUESTION, {"callbacks": [recorder]})
+    names = {kw["run_id"]: kw.get("name") for hook, kw in recorder.events if "_start" in hook}
+    heard = [
+        (hook, kw.get("name"), kw["metadata"].get("langgraph_node"), names.get(kw["parent_run_id"]))
         for hook, kw in recorder.events
         if hook.endswith("_start")
     ]
-
-
-@claim("agent-runtime-whole-loop", "9.")
-def test_a_runtime_handler_hears_every_model_turn_and_tool_with_its_node(fake):
-    recorder = Recorder()
-    agent(model(fake)).invoke(AGENT_QUESTION, {"callbacks": [recorder]})
-    heard = [(h, node) for h, node in starts(recorder) if h in ("chat_model_start", "tool_start")]
-    assert heard == [
-        ("chat_model_start", "model"),
-        ("tool_start", "tools"),
-        ("chat_model_start", "model"),
+    assert heard == [  # (what, its name, its node, its parent's name)
+        ("chain_start", "LangGraph", None, None),  # the graph, the root: in no node
+        ("chain_start", "model", "model", "LangGraph"),
+        ("chat_model_start", "ChatOpenAI", "model", "model"),  # asks for the tool
+        ("chain_start", "tools", "tools", "LangGraph"),
+        ("tool_start", None, "tools", "tools"),
+        ("chain_start", "model", "model", "LangGraph"),
+        ("chat_model_start", "ChatOpenAI", "model", "model"),  # answers: the loop ends
     ]
+    turns = [message for message in result["messages"] if message.type == "ai"]
+    assert [bool(turn.tool_calls) for turn in turns] == [True, False]
+
+
+def heard(recorder):
+    hooks = recorder.hooks()
+    return tuple(hooks.count(h) for h in ("chain_start", "chat_model_start", "tool_start"))
 
 
 @claim("agent-where-you-attach", "9.")
-def test_what_a_handler_hears_depends_on_where_it_is_attached(fake):
-    def heard(build):
+def test_what_a_handler_hears_depends_on_where_it_is_attached(fake, caplog):
+    def attached(build):
         recorder = Recorder()
         runnable, config = build(recorder)
         runnable.invoke(AGENT_QUESTION, config)
-        hooks = recorder.hooks()
-        return tuple(hooks.count(h) for h in ("chain_start", "chat_model_start", "tool_start"))
+        return heard(recorder)
 
-    assert heard(lambda r: (agent(model(fake)), {"callbacks": [r]})) == (4, 2, 1)
-    assert heard(lambda r: (agent(model(fake)).with_config(callbacks=[r]), {})) == (4, 2, 1)
-    assert heard(lambda r: (agent(model(fake, callbacks=[r])), {})) == (0, 2, 0)
-    with warnings.catch_warnings():
+    assert attached(lambda r: (agent(model(fake)), {"callbacks": [r]})) == (4, 2, 1)
+    assert attached(lambda r: (agent(model(fake)).with_config(callbacks=[r]), {})) == (4, 2, 1)
+    assert attached(lambda r: (agent(model(fake, callbacks=[r])), {})) == (0, 2, 0)
+    with warnings.catch_warnings(), caplog.at_level(logging.DEBUG):
         warnings.simplefilter("error")  # and nothing warns about the lost handler
-        prebound = heard(lambda r: (agent(model(fake).with_config(callbacks=[r])), {}))
+        prebound = attached(lambda r: (agent(model(fake).with_config(callbacks=[r])), {}))
     assert prebound == (0, 0, 0)
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []  # nor logs it
+    # The cause: the agent binds its tools to the model, and bind_tools drops the config that
+    # holds the handler. The same wrapped model in an agent without tools is heard.
+    recorder = Recorder()
+    wrapped = model(fake).with_config(callbacks=[recorder])
+    wrapped.bind_tools([multiply]).invoke("What is 6 * 7? Use the multiply tool.")
+    assert heard(recorder) == (0, 0, 0)
+    wrapped.invoke("Hello")
+    assert heard(recorder) == (0, 1, 0)
+    no_tools = attached(lambda r: (create_agent(model(fake).with_config(callbacks=[r])), {}))
+    assert no_tools == (0, 1, 0)
+
+
+@claim("agent-constructor-handler-every-agent", "9.")
+def test_a_constructor_handler_follows_its_model_into_every_agent_but_hears_only_its_turns(
+    fake,
+):
+    recorder = Recorder()
+    shared = model(fake, callbacks=[recorder])
+    agent(shared).invoke(AGENT_QUESTION)
+    assert heard(recorder) == (0, 2, 0)  # both model turns, not the graph or the tool
+    create_agent(shared, tools=[add]).invoke(
+        {"messages": [{"role": "user", "content": "What is 2 + 3? Use the add tool."}]}
+    )
+    assert heard(recorder) == (0, 4, 0)  # another agent, and the handler came along
+    nodes = {kw["metadata"].get("langgraph_node") for h, kw in recorder.events if "start" in h}
+    assert nodes == {"model"}
+
+
+MESSAGES = {"stream_mode": "messages"}
+
+
+def streamed_text(recorder):
+    """The text of the chunks a handler heard (on Responses a token is a list of blocks)."""
+    return "".join(kw["chunk"].text for hook, kw in recorder.events if hook == "token")
+
+
+def model_node_kinds(chunks):
+    return [type(c).__name__ for c, meta in chunks if meta["langgraph_node"] == "model"]
 
 
 @claim("agent-messages-mode-streams", "9.")
-def test_stream_mode_messages_makes_the_model_stream_without_streaming_true(fake):
+@pytest.mark.parametrize("name", MODELS)
+def test_stream_mode_messages_makes_the_model_stream_unless_streaming_is_switched_off(
+    fake, monkeypatch, name
+):
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.tracers._streaming import _StreamingCallbackHandler
+    from langgraph.pregel._messages import StreamMessagesHandler
+
+    decided = []  # each model call: (does it stream, its handlers' class names)
+    should_stream = BaseChatModel._should_stream
+
+    def spy(self, *, async_api, run_manager=None, **kwargs):
+        answer = should_stream(self, async_api=async_api, run_manager=run_manager, **kwargs)
+        decided.append((answer, {type(h).__name__ for h in run_manager.handlers}))
+        return answer
+
+    monkeypatch.setattr(BaseChatModel, "_should_stream", spy)
+    llm = model(fake, name)
+    assert "streaming" not in llm.model_fields_set and not llm.streaming
+    invoked = Recorder()
+    agent(llm).invoke(AGENT_QUESTION, {"callbacks": [invoked]})
+    assert tokens(invoked) == []  # invoked, the model does not stream
+    assert [answer for answer, _ in decided] == [False, False]
+    decided.clear()
     recorder = Recorder()
-    llm = model(fake)
-    assert not llm.streaming
     chunks = list(
         agent(llm).stream(AGENT_QUESTION, {"callbacks": [recorder]}, stream_mode="messages")
     )
-    final = "".join(c.content for c, meta in chunks if meta["langgraph_node"] == "model")
-    assert final == "".join(tokens(recorder)) and final.endswith("the answer is 42.")
+    final = "".join(c.text for c, meta in chunks if meta["langgraph_node"] == "model")
+    assert final == streamed_text(recorder) and final.endswith("the answer is 42.")
+    # the cause: LangGraph's own streaming handler is among the model call's handlers
+    assert [(answer, "StreamMessagesHandler" in names) for answer, names in decided] == [
+        (True, True),
+        (True, True),
+    ]
+    assert issubclass(StreamMessagesHandler, _StreamingCallbackHandler)
+    off = ({"streaming": False}, {"disable_streaming": True}, {"disable_streaming": "tool_calling"})
+    for switched_off in off:  # "tool_calling": the agent's calls carry tools
+        recorder = Recorder()
+        chunks = list(
+            agent(model(fake, name, **switched_off)).stream(
+                AGENT_QUESTION, {"callbacks": [recorder]}, stream_mode="messages"
+            )
+        )
+        assert tokens(recorder) == [], switched_off  # the model's setting wins
+        assert model_node_kinds(chunks) == ["AIMessage", "AIMessage"], switched_off
 
 
 @claim("agent-usage-needs-stream-usage", "9.")
-def test_the_agents_streamed_usage_reads_zero_behind_a_base_url_without_stream_usage(fake):
-    used = {}
-    for stream_usage in (None, True):
+def test_behind_openai_base_url_chatopenai_does_not_ask_for_usage_in_a_stream(
+    clean_env, fresh_fake
+):
+    clean_env.setenv("OPENAI_BASE_URL", fresh_fake.base_url)
+    send = chat_completions.stream
+    asked = []  # each streamed call: did ChatOpenAI ask for usage?
+
+    def server(unasked):
+        """The offline model's Chat Completions stream; unasked=True: one that sends usage
+        without being asked, as some OpenAI-compatible servers do."""
+
+        def stream(request, plan, reply_id):
+            asked.append((request.get("stream_options") or {}).get("include_usage", False))
+            if unasked:
+                request = dict(request, stream_options={"include_usage": True})
+            return send(request, plan, reply_id)
+
+        return stream
+
+    def used(stream_usage, unasked=False):
+        clean_env.setattr(chat_completions, "stream", server(unasked))
+        asked.clear()
+        before = fresh_fake.routes["/v1/chat/completions"]
         with get_usage_metadata_callback() as usage:
-            llm = model(fake, stream_usage=stream_usage)
+            llm = ChatOpenAI(model="gpt-4o-mini", stream_usage=stream_usage, max_retries=0)
             list(agent(llm).stream(AGENT_QUESTION, stream_mode="messages"))
-        used[stream_usage] = usage.usage_metadata
-    assert used[None] == {} and used[True]["gpt-4o-mini"]["total_tokens"] > 0
+        assert fresh_fake.routes["/v1/chat/completions"] - before == 2  # on Chat Completions
+        total = sum(u["total_tokens"] for u in usage.usage_metadata.values())
+        return total, list(asked)
+
+    assert used(None) == (0, [False, False])  # not asked, so nothing sent and nothing counted
+    total, asked_for = used(True)
+    assert total > 0 and asked_for == [True, True]
+    assert used(None, unasked=True) == (total, [False, False])  # usage sent unasked counts
 
 
 @claim("agent-responses-usage-always", "9.")
-def test_gpt_6_luna_sends_the_agents_calls_to_the_responses_api_which_reports_usage(fake):
+def test_gpt_6_luna_sends_the_agents_calls_to_the_responses_api_which_reports_usage(
+    fake, monkeypatch
+):
     llm = model(fake, "gpt-6-luna")
     assert llm._use_responses_api({"tools": [{"type": "function", "name": "multiply"}]})
     assert not llm._use_responses_api({})  # the tools are the reason
-    used = {}
+    send, requests = responses.stream, []
+
+    def stream(request, plan, reply_id):
+        requests.append(request)
+        return send(request, plan, reply_id)
+
+    monkeypatch.setattr(responses, "stream", stream)
+    used, sent_bodies = {}, {}
     for stream_usage in (None, False, True):
         before = dict(fake.routes)
+        requests.clear()
         with get_usage_metadata_callback() as usage:
             list(
                 agent(model(fake, "gpt-6-luna", stream_usage=stream_usage)).stream(
@@ -937,20 +1066,35 @@ def test_gpt_6_luna_sends_the_agents_calls_to_the_responses_api_which_reports_us
                 )
             )
         used[stream_usage] = usage.usage_metadata["gpt-6-luna"]["total_tokens"]
+        sent_bodies[stream_usage] = list(requests)
         sent = {path: fake.routes[path] - before.get(path, 0) for path in fake.routes}
         assert sent == {"/v1/responses": 2} or sent == {
             "/v1/responses": 2,
             "/v1/chat/completions": 0,
         }  # both of the loop's model calls, the tool call and the answer
     assert used[None] == used[False] == used[True] > 0
+    # stream_usage changes nothing: the requests carry the same settings, none about usage
+    settings = {
+        stream_usage: [{k: v for k, v in body.items() if k != "input"} for body in bodies]
+        for stream_usage, bodies in sent_bodies.items()
+    }
+    assert settings[None] == settings[False] == settings[True]
+    assert {key for body in settings[None] for key in body} == {"model", "stream", "tools"}
 
 
 @claim("agent-nostream", "9.")
-def test_a_model_tagged_nostream_sends_no_token_chunks(fake):
-    llm = model(fake, tags=["nostream"])
-    chunks = list(agent(llm).stream(AGENT_QUESTION, stream_mode="messages"))
-    from_model = [type(c).__name__ for c, meta in chunks if meta["langgraph_node"] == "model"]
-    assert from_model == ["AIMessage", "AIMessage"]  # whole messages, no AIMessageChunk
+@pytest.mark.parametrize("name", MODELS)
+def test_in_messages_mode_a_nostream_model_sends_whole_messages_and_still_streams(fake, name):
+    plain, quiet = Recorder(), Recorder()
+    list(agent(model(fake, name)).stream(AGENT_QUESTION, {"callbacks": [plain]}, **MESSAGES))
+    llm = model(fake, name, tags=["nostream"])
+    chunks = list(agent(llm).stream(AGENT_QUESTION, {"callbacks": [quiet]}, **MESSAGES))
+    assert model_node_kinds(chunks) == ["AIMessage", "AIMessage"]  # no AIMessageChunk
+    whole = [c for c, meta in chunks if meta["langgraph_node"] == "model"]
+    assert whole[0].tool_calls and whole[1].text.endswith("the answer is 42.")
+    # the model itself still streams, and a handler of your own hears every token
+    assert len(tokens(quiet)) == len(tokens(plain)) > 0
+    assert streamed_text(quiet) == streamed_text(plain) == whole[1].text
 
 
 @claim("agent-custom-events", "9.")
@@ -965,11 +1109,19 @@ def test_dispatch_custom_event_and_get_stream_writer_reach_different_places(fres
 
     async def events():
         stream = agent(model(fresh_fake)).astream_events(AGENT_QUESTION, version="v2")
-        return [e["data"]["via"] async for e in stream if e["event"] == "on_custom_event"]
+        return [event async for event in stream]
 
+    events_v2 = asyncio.run(events())
     assert custom == [{"via": "get_stream_writer"}]
     assert handled == ["dispatch_custom_event"]
-    assert asyncio.run(events()) == ["dispatch_custom_event"]
+    assert [e["data"]["via"] for e in events_v2 if e["event"] == "on_custom_event"] == [
+        "dispatch_custom_event"
+    ]
+    # the writer's data reaches no astream_events event of any type
+    assert [e["event"] for e in events_v2 if "get_stream_writer" in repr(e)] == []
+    assert [e["event"] for e in events_v2 if "dispatch_custom_event" in repr(e)] == [
+        "on_custom_event"
+    ]
 
 
 # Lesson 10: tracers.
@@ -1017,37 +1169,192 @@ def simple_chain(llm):
     return (prompt | llm | StrOutputParser()).with_config(run_name="chain")
 
 
+@tool
+def word_count(text: str) -> int:
+    """Count the words in a text."""
+    return len(text.split())
+
+
+def debug_blocks(printed):
+    """set_debug's printout as (header, what it printed under it), without colours or times."""
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", printed)
+    printed = re.sub(r"\] \[(\d+ms|\d+\.\d+s)\] ", "] [TIME] ", printed)
+    parts = re.split(r"^(\[\w+/\w+\] .*)$", printed, flags=re.M)
+    return [(header, body.strip()) for header, body in zip(parts[1::2], parts[2::2], strict=True)]
+
+
+def debug_headers(kind, title, path):
+    """The start and end lines set_debug prints for one run."""
+    return (
+        f"[{kind}/start] [{path}] Entering {title} run with input:",
+        f"[{kind}/end] [{path}] [TIME] Exiting {title} run with output:",
+    )
+
+
 @claim("set-debug-console", "10.")
-def test_set_debug_prints_every_run_start_and_end_with_inputs_and_outputs(fake, capsys):
+def test_set_debug_prints_each_chain_prompt_model_parser_and_tool_run_with_its_data(fake, capsys):
+    prompt = ChatPromptTemplate.from_template("Say something short about {topic}.")
+    upper = RunnableLambda(str.upper, name="upper")
+    chain = prompt | model(fake) | StrOutputParser() | upper | word_count
     set_debug(True)
     try:
-        simple_chain(model(fake)).invoke({"topic": "tracing"})
+        count = chain.with_config(run_name="chain").invoke({"topic": "tracing"})
     finally:
         set_debug(False)
-    printed = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
-    for path in ("chain:chain", "chain:chain > llm:ChatOpenAI"):
-        assert f"[{path}] Entering" in printed and re.search(
-            rf"\[{path}\] \[.+?\] Exiting", printed
-        )
-    assert '"topic": "tracing"' in printed  # the inputs
-    assert "I am the offline tutorial model" in printed  # and the outputs
-    simple_chain(model(fake)).invoke({"topic": "tracing"})
-    assert capsys.readouterr().out == ""  # set_debug(False) turns it off again
+    blocks = debug_blocks(capsys.readouterr().out)
+    root, prompt_, llm, parser, step, tool_ = [
+        debug_headers(kind, title, " > ".join(["chain:chain", *path]))
+        for kind, title, *path in [
+            ("chain", "Chain"),
+            ("chain", "Prompt", "prompt:ChatPromptTemplate"),
+            ("llm", "LLM", "llm:ChatOpenAI"),
+            ("chain", "Parser", "parser:StrOutputParser"),
+            ("chain", "Chain", "chain:upper"),
+            ("tool", "Tool", "tool:word_count"),
+        ]
+    ]
+    children = [prompt_, llm, parser, step, tool_]
+    assert [header for header, _ in blocks] == [root[0], *sum(children, ()), root[1]]
+    printed = dict(blocks)
+    assert json.loads(printed[root[0]]) == {"topic": "tracing"}  # the inputs, as JSON
+    assert json.loads(printed[llm[0]]) == {"prompts": ["Human: Say something short about tracing."]}
+    answer = json.loads(printed[parser[1]])["output"]  # and the outputs
+    assert answer.startswith("I am the offline tutorial model")
+    assert answer in json.loads(printed[llm[1]])["generations"][0][0]["text"]
+    assert (printed[tool_[0]], printed[tool_[1]]) == (f'"{answer.upper()}"', f'"{count}"')
+    assert json.loads(printed[root[1]]) == {"output": count}
+    assert (printed[prompt_[1]], printed[parser[0]]) == ("[outputs]", "[inputs]")  # not JSON
+
+
+@claim("set-debug-gaps", "10.")
+def test_set_debug_prints_no_retriever_run_and_no_start_for_a_tool_called_with_a_dict(
+    fake, capsys, caplog
+):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class Echo(BaseRetriever):
+        def _get_relevant_documents(self, query, *, run_manager):
+            return [Document(page_content=query)]
+
+    tracer = Collector()
+    question = {"messages": [{"role": "user", "content": "What is 2 + 3? Use the add tool."}]}
+    set_debug(True)
+    try:
+        with caplog.at_level(logging.WARNING, "langchain_core.callbacks.manager"):
+            chain = (RunnableLambda(str.strip, name="before") | Echo()).with_config(
+                run_name="chain"
+            )
+            documents = chain.invoke(" tracing ", {"callbacks": [tracer]})
+            printed = debug_blocks(capsys.readouterr().out)
+            answer = create_agent(model(fake), tools=[add]).invoke(question)
+    finally:
+        set_debug(False)
+    assert documents == [Document(page_content="tracing")]  # the retriever ran, as a run:
+    assert [shape(root) for root in tracer.roots] == [("chain", [("before", []), ("Echo", [])])]
+    assert tracer.roots[0].child_runs[1].run_type == "retriever"
+    chain_start, chain_end = debug_headers("chain", "Chain", "chain:chain")
+    before_start, before_end = debug_headers("chain", "Chain", "chain:chain > chain:before")
+    assert [header for header, _ in printed] == [chain_start, before_start, before_end, chain_end]
+    assert "retriever" not in str(printed).lower()  # and printed nothing
+    tool_call = answer["messages"][1].tool_calls[0]
+    assert (tool_call["name"], tool_call["args"]) == ("add", {"a": 2, "b": 3})  # a dict
+    headers = [header for header, _ in debug_blocks(capsys.readouterr().out)]
+    tool_start, tool_end = debug_headers("tool", "Tool", "chain:LangGraph > chain:tools > tool:add")
+    assert tool_end in headers and tool_start not in headers
+    assert not [header for header in headers if header.startswith("[tool/start]")]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Error in ConsoleCallbackHandler.on_tool_start callback: KeyError('input')"
+    ]
+
+
+@claim("set-debug-global", "10.")
+def test_set_debug_reaches_a_run_in_any_thread_until_set_debug_false(fake, capsys):
+    def in_a_bare_thread():  # a thread of its own: no context from this one
+        thread = threading.Thread(target=simple_chain(model(fake)).invoke, args=({"topic": "x"},))
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "the chain in the thread did not finish within 30 s"
+
+    set_debug(True)
+    try:
+        in_a_bare_thread()
+    finally:
+        set_debug(False)
+    headers = [header for header, _ in debug_blocks(capsys.readouterr().out)]
+    assert (headers[0], headers[-1]) == debug_headers("chain", "Chain", "chain:chain")
+    assert len(headers) == 8  # the chain, its prompt, model and parser: each starts and ends
+    in_a_bare_thread()
+    simple_chain(model(fake)).invoke({"topic": "x"})
+    assert capsys.readouterr().out == ""  # set_debug(False) turns it off, in every thread
+
+
+def tree(run):
+    """A run and every run under it, parents first."""
+    return [run, *(r for child in run.child_runs for r in tree(child))]
+
+
+class EndChecking(Collector):
+    """Notes, at each call, the root's name and whether every run in its tree had ended."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def _persist_run(self, run):
+        self.calls.append((run.name, all(r.end_time for r in tree(run))))
+        super()._persist_run(run)
+
+
+def usage_of(run):
+    return run.outputs["generations"][0][0]["message"]["kwargs"].get("usage_metadata")
 
 
 @claim("tracer-gets-finished-roots", "10.")
 def test_persist_run_gets_each_root_once_when_it_ends_with_its_children(fake):
-    tracer = Collector()
-    simple_chain(model(fake)).invoke({"topic": "tracing"}, {"callbacks": [tracer]})
-    assert [shape(root) for root in tracer.roots] == [
-        ("chain", [("ChatPromptTemplate", []), ("ChatOpenAI", []), ("StrOutputParser", [])])
+    tracer, seen_before_the_end = EndChecking(), []
+
+    def last(text):  # the last step: the root has not ended yet
+        seen_before_the_end.append(len(tracer.roots))
+        return text
+
+    prompt = ChatPromptTemplate.from_template("Say something short about {topic}.")
+    chain = prompt | model(fake) | StrOutputParser() | RunnableLambda(last, name="last")
+    for _ in range(2):
+        chain.with_config(run_name="chain").invoke({"topic": "tracing"}, {"callbacks": [tracer]})
+    assert seen_before_the_end == [0, 1]  # not while the root runs,
+    assert tracer.calls == [("chain", True)] * 2  # but once for each root, all of it ended
+    assert len({root.id for root in tracer.roots}) == 2
+    names = [("ChatPromptTemplate", []), ("ChatOpenAI", []), ("StrOutputParser", []), ("last", [])]
+    assert [shape(root) for root in tracer.roots] == [("chain", names)] * 2
+    for run in tree(tracer.roots[0]):
+        assert run.start_time <= run.end_time and run.inputs and run.outputs
+        assert run.error is None
+    assert usage_of(tracer.roots[0].child_runs[1])["total_tokens"] > 0
+
+    def fail(text):
+        raise ValueError("step failed")
+
+    errors = EndChecking()
+    failing = prompt | model(fake) | RunnableLambda(fail, name="fail")
+    with pytest.raises(ValueError, match="step failed"):
+        failing.with_config(run_name="failing").invoke({"topic": "x"}, {"callbacks": [errors]})
+    assert errors.calls == [("failing", True)]  # a root that raised: once, at its end
+    assert [
+        (run.name, run.error and run.error.split("Traceback")[0]) for run in tree(errors.roots[0])
+    ] == [
+        ("failing", "ValueError('step failed')"),
+        ("ChatPromptTemplate", None),
+        ("ChatOpenAI", None),
+        ("fail", "ValueError('step failed')"),
     ]
-    root = tracer.roots[0]
-    for run in [root, *root.child_runs]:
-        assert run.start_time <= run.end_time and run.outputs and run.error is None
-        assert run.inputs
-    usage = root.child_runs[1].outputs["generations"][0][0]["message"]["kwargs"]
-    assert usage["usage_metadata"]["total_tokens"] > 0
+
+    # The model's token usage is what the provider reported: a stream not asked for it has none.
+    for stream_usage, reported in [(None, False), (True, True)]:
+        streamed = Collector()
+        llm = model(fake, streaming=True, stream_usage=stream_usage)
+        llm.invoke("Say something short about tracing.", {"callbacks": [streamed]})
+        assert (usage_of(streamed.roots[0]) is not None) is reported, stream_usage
 
 
 @claim("thread-loses-run-context", "10.")
@@ -1068,31 +1375,6 @@ def test_a_tracer_added_to_every_run_files_the_lost_call_as_a_second_root(fake, 
         ("step", []),
     ]
     assert len({root.trace_id for root in EveryRunCollector.received}) == 2
-
-
-@claim("langsmith-tracing-every-run", "10.")
-def test_langsmith_tracing_adds_its_tracer_to_a_run_configured_in_a_bare_thread():
-    code = (
-        "import threading\n"
-        "from langchain_core.callbacks import CallbackManager\n"
-        "names = []\n"
-        "def configure():\n"
-        "    names.extend(type(h).__name__ for h in CallbackManager.configure().handlers)\n"
-        "thread = threading.Thread(target=configure)\n"
-        "thread.start(); thread.join()\n"
-        "print(names, flush=True)\n"
-        "import os; os._exit(0)  # skip the tracer's flush at exit: it would try to send\n"
-    )
-    env = offline_env(
-        LANGSMITH_TRACING="true",
-        LANGSMITH_API_KEY="lsv2-test",
-        LANGSMITH_ENDPOINT="http://127.0.0.1:9",  # nothing listens; nothing is sent anyway
-    )
-    del env["LANGCHAIN_TRACING_V2"]  # offline_env's "false" would win over LANGSMITH_TRACING
-    printed = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
-    ).stdout
-    assert printed.strip() == "['LangChainTracer']"
 
 
 @claim("context-executor-keeps-parent", "10.")
@@ -1138,18 +1420,235 @@ def test_raise_error_logs_the_same_line_then_raises_and_the_answer_is_lost(fake,
     ]
 
 
+LANGSMITH_PROBE = """
+import json, os, sys, threading
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tracers.langchain import LangChainTracer
+
+roots = []  # what LangSmith's tracer would send, kept here: nothing is sent
+LangChainTracer._persist_run_single = lambda self, run: None
+LangChainTracer._update_run_single = staticmethod(lambda run: None)
+LangChainTracer._persist_run = lambda self, run: roots.append(
+    [run.name, str(run.trace_id), [child.name for child in run.child_runs]]
+)
+
+def step(x):  # a bare thread, as in the lesson: it gets no context from the step
+    thread = threading.Thread(target=RunnableLambda(str, name="call").invoke, args=(x,))
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        raise SystemExit("the call in the thread did not finish within 10 s")
+    return x
+
+traced = []
+for setting in sys.argv[1:]:  # LANGSMITH_TRACING's value before each run
+    os.environ["LANGSMITH_TRACING"] = setting
+    roots.clear()
+    RunnableLambda(step, name="step").invoke(1)
+    traced.append(list(roots))
+print(json.dumps(traced), flush=True)
+os._exit(0)  # skip the tracer's flush at exit
+"""
+
+
+def langsmith_traces(*settings):
+    """The root runs LangSmith's tracer got in a new process, for each run of a step that
+    calls a runnable from a bare thread, with LANGSMITH_TRACING set to each setting first."""
+    env = offline_env(LANGSMITH_API_KEY="lsv2-test", LANGSMITH_ENDPOINT="http://127.0.0.1:9")
+    del env["LANGSMITH_TRACING"], env["LANGCHAIN_TRACING_V2"]  # unset until the probe sets it
+    done = subprocess.run(
+        [sys.executable, "-c", LANGSMITH_PROBE, *settings],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return [
+        [(name, trace, children) for name, trace, children in run]
+        for run in json.loads(done.stdout)
+    ]
+
+
+@claim("langsmith-tracing-every-run", "10.")
+def test_langsmith_tracing_traces_a_bare_threads_run_as_a_second_root_only_while_on():
+    [on], [off] = langsmith_traces("true"), langsmith_traces("false")
+    assert [(name, children) for name, _, children in on] == [("call", []), ("step", [])]
+    assert len({trace for _, trace, _ in on}) == 2  # two traces: the thread's call split off
+    assert off == []
+
+
+@claim("langsmith-tracing-read-once", "10.")
+def test_langsmith_reads_langsmith_tracing_once_at_the_first_run():
+    on_then_off = langsmith_traces("true", "false")
+    assert [[name for name, _, _ in run] for run in on_then_off] == [["call", "step"]] * 2
+    assert langsmith_traces("false", "true") == [[], []]
+
+
+TRACER_FAILS = """
+import logging, sys
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tracers import BaseTracer
+
+class Broken(BaseTracer):
+    def _persist_run(self, run):
+        raise ConnectionError("collector down")
+
+if sys.argv[1:] == ["hide-warnings"]:
+    logging.basicConfig(level=logging.ERROR)
+print(RunnableLambda(lambda x: x + 1).invoke(1, {"callbacks": [Broken()]}))
+"""
+
+
+@claim("tracer-error-warning-only", "10.")
+def test_a_failing_tracer_shows_only_a_warning_on_stderr_which_hidden_warnings_hide():
+    def run(*args):
+        done = subprocess.run(
+            [sys.executable, "-c", TRACER_FAILS, *args],
+            env=offline_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout, done.stderr
+
+    warning = "Error in Broken.on_chain_end callback: ConnectionError('collector down')\n"
+    assert run() == ("2\n", warning)  # Python's last-resort handler prints it: the only sign
+    assert run("hide-warnings") == ("2\n", "")
+
+
+CANCEL_QUESTION = "Tell me how a tracer sees a call that was cancelled."
+
+
+class RunEnds(AsyncCallbackHandler):
+    """How model and tool runs ended, and an event at the first non-empty token."""
+
+    def __init__(self):
+        self.ends = []
+        self.first_token = asyncio.Event()
+
+    async def on_llm_new_token(self, token, **kwargs):
+        if token:
+            self.first_token.set()
+
+    async def on_llm_end(self, response, **kwargs):
+        self.ends.append("on_llm_end")
+
+    async def on_llm_error(self, error, **kwargs):
+        self.ends.append(f"on_llm_error {error!r}")
+
+    async def on_tool_end(self, output, **kwargs):
+        self.ends.append("on_tool_end")
+
+    async def on_tool_error(self, error, **kwargs):
+        self.ends.append(f"on_tool_error {error!r}")
+
+
+async def cancel_once_started(call, started, deadline=10):
+    """Start the call, cancel it as soon as started() returns, and wait for it to stop."""
+    task = asyncio.create_task(call)
+    try:
+        await asyncio.wait_for(started(), deadline)
+    except TimeoutError:
+        task.cancel()
+        pytest.fail(f"the call did not get going within {deadline} s, so nothing was cancelled")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, deadline)
+
+
+def error_of(run):
+    return run.error and run.error.split("Traceback")[0]
+
+
+@claim("cancelled-model-run-never-ends", "10.")
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "one reply"])
+def test_a_cancelled_chat_model_ainvoke_never_ends_its_run(streaming):
+    async def cancelled(runnable, question, server):
+        tracer, ends = Collector(), RunEnds()
+        requests = server.request_count
+
+        async def started():  # mid-stream, or while the server prepares its one reply
+            while not (ends.first_token.is_set() if streaming else server.request_count > requests):
+                await asyncio.sleep(0.01)
+
+        call = runnable.ainvoke(question, {"callbacks": [tracer, ends]})
+        await cancel_once_started(call, started)
+        return tracer, ends.ends
+
+    async def both(server):
+        llm = model(server, streaming=streaming)
+        alone = await cancelled(llm, CANCEL_QUESTION, server)
+        in_chain = await cancelled(simple_chain(llm), {"topic": CANCEL_QUESTION}, server)
+        return alone, in_chain
+
+    reply_delay = 0 if streaming else 30  # the one reply would come after 30 s
+    with FakeOpenAIServer(token_delay=0.05, reply_delay=reply_delay, fault="") as server:
+        (alone, alone_ends), (in_chain, in_chain_ends) = asyncio.run(both(server))
+    assert alone_ends == in_chain_ends == []  # neither on_llm_end nor on_llm_error
+    assert alone.roots == [] and len(alone.run_map) == 1  # a root: never reaches the tracer
+    [root] = in_chain.roots  # in a chain: the chain ends, with the CancelledError
+    assert [(run.name, error_of(run), run.end_time is None) for run in tree(root)] == [
+        ("chain", "CancelledError()", False),
+        ("ChatPromptTemplate", None, False),
+        ("ChatOpenAI", None, True),  # and the model's run arrives with no end time
+    ]
+
+
+@claim("cancelled-tool-run-ends", "10.")
+def test_a_cancelled_tool_ends_its_run_with_on_tool_error():
+    async def run():
+        started = asyncio.Event()
+
+        @tool
+        async def slow(text: str) -> str:
+            """Echo the text, after a while."""
+            started.set()
+            await asyncio.sleep(30)
+            return text
+
+        results = []
+        for runnable in (slow, (RunnableLambda(str.strip, name="before") | slow)):
+            tracer, ends = Collector(), RunEnds()
+            started.clear()
+            await cancel_once_started(
+                runnable.ainvoke(" x ", {"callbacks": [tracer, ends]}), started.wait
+            )
+            results.append((tracer, ends.ends))
+        return results
+
+    (alone, alone_ends), (in_chain, in_chain_ends) = asyncio.run(run())
+    assert alone_ends == in_chain_ends == ["on_tool_error CancelledError()"]
+    assert [(run.name, error_of(run), run.end_time is None) for run in alone.roots] == [
+        ("slow", "CancelledError()", False)
+    ]
+    assert alone.run_map == {}
+    [root] = in_chain.roots
+    assert [(run.name, error_of(run), run.end_time is None) for run in tree(root)] == [
+        ("RunnableSequence", "CancelledError()", False),
+        ("before", None, False),
+        ("slow", "CancelledError()", False),
+    ]
+
+
 # Lesson 11: a web page.
 
 
 class TokensOf(AsyncCallbackHandler):
-    """The tokens one handler heard, and an event set at the first non-empty one."""
+    """The tokens one handler heard, each with its run, and an event set at the first
+    non-empty one."""
 
     def __init__(self):
-        self.tokens = []
+        self.heard = []  # (run_id, token)
         self.first = asyncio.Event()
 
-    async def on_llm_new_token(self, token, **kwargs):
-        self.tokens.append(token)
+    @property
+    def tokens(self):
+        return [token for _, token in self.heard]
+
+    async def on_llm_new_token(self, token, *, run_id, **kwargs):
+        self.heard.append((run_id, token))
         if token:
             self.first.set()
 
@@ -1157,53 +1656,84 @@ class TokensOf(AsyncCallbackHandler):
 LONG_QUESTION = "Tell me how a page can show the tokens of an answer as they arrive."
 
 
+async def within(seconds, awaitable, what):
+    """`await awaitable`, or fail with one line once `seconds` have passed."""
+    try:
+        async with asyncio.timeout(seconds):  # no task of its own: SystemExit passes as it is
+            return await awaitable
+    except TimeoutError:
+        pytest.fail(f"{what}: not within {seconds} s", pytrace=False)
+
+
 @claim("web-runtime-handler-own-call", "11.")
-def test_concurrent_calls_on_one_model_each_reach_only_their_own_runtime_handler(fresh_fake):
-    llm = model(fresh_fake, streaming=True)
+def test_concurrent_calls_on_one_model_each_reach_only_their_own_runtime_handler():
     questions = [f"What is {n} * 3?" for n in range(5)]
+    with FakeOpenAIServer(token_delay=0.01, fault="") as fake:  # a few tokens each: they overlap
+        llm = model(fake, streaming=True)
 
-    async def ask_all():
-        handlers = [TokensOf() for _ in questions]
-        calls = [
-            llm.ainvoke(q, config={"callbacks": [h]})
-            for q, h in zip(questions, handlers, strict=True)
-        ]
-        return handlers, await asyncio.gather(*calls)
+        async def ask_all():
+            handlers = [TokensOf() for _ in questions]
+            calls = [
+                llm.ainvoke(q, config={"callbacks": [h]})
+                for q, h in zip(questions, handlers, strict=True)
+            ]
+            return handlers, await within(10, asyncio.gather(*calls), "five answers")
 
-    handlers, answers = asyncio.run(ask_all())
-    for handler, answer in zip(handlers, answers, strict=True):
-        assert "".join(handler.tokens) == answer.content
+        handlers, answers = asyncio.run(ask_all())
+        assert fake.peak_in_flight >= 2  # the calls really ran at the same time
+    for handler, answer, question in zip(handlers, answers, questions, strict=True):
+        assert answer.content == text_reply(question)
+        assert "".join(handler.tokens) == answer.content  # its own call's, and nothing else
+        assert len({run for run, _ in handler.heard}) == 1
 
 
 @claim("web-constructor-handler-every-call", "11.")
-def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call(fresh_fake):
+def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call():
     shared_handler = TokensOf()
-    llm = model(fresh_fake, streaming=True, callbacks=[shared_handler])
+    with FakeOpenAIServer(token_delay=0.01, fault="") as fake:
+        llm = model(fake, streaming=True, callbacks=[shared_handler])
 
-    async def two_at_once():
-        return await asyncio.gather(llm.ainvoke("What is 2 * 3?"), llm.ainvoke("What is 4 * 5?"))
+        async def two_at_once():
+            jokes = [llm.ainvoke(f"Tell me a joke about {animal}") for animal in ("owls", "cats")]
+            calls = asyncio.gather(*jokes)  # 17 tokens each, 10 ms apart
+            return await within(10, calls, "two answers")
 
-    first, second = asyncio.run(two_at_once())
-    heard = "".join(shared_handler.tokens)
-    assert sorted(heard) == sorted(first.content + second.content)
+        first, second = asyncio.run(two_at_once())
+        assert fake.peak_in_flight == 2  # at once
+    runs = [run for run, _ in shared_handler.heard]
+    by_run = {run: "".join(t for r, t in shared_handler.heard if r == run) for run in runs}
+    assert sorted(by_run.values()) == sorted([first.content, second.content])  # every call
+    switches = sum(a != b for a, b in itertools.pairwise(runs))
+    assert switches >= 2, runs  # the two calls' tokens arrive mixed, not one answer then the other
 
 
 @claim("web-empty-tokens", "11.")
-def test_the_first_and_last_chunks_fire_on_llm_new_token_with_an_empty_string(fake):
+@pytest.mark.parametrize("stream_usage", [False, True])
+def test_chat_completions_fires_empty_tokens_for_the_role_the_closing_chunks_and_its_own(
+    fake, stream_usage
+):
     recorder = Recorder()
-    answer = model(fake, streaming=True).invoke("What is 2 * 3?", {"callbacks": [recorder]})
+    llm = model(fake, streaming=True, stream_usage=stream_usage)
+    answer = llm.invoke("What is 2 * 3?", {"callbacks": [recorder]})
     calls = [kw for hook, kw in recorder.events if hook == "token"]
     empty = [i for i, kw in enumerate(calls) if kw["token"] == ""]
-    assert empty == [0, len(calls) - 2, len(calls) - 1]
-    first, finish, closing = (calls[i]["chunk"].message for i in empty)
-    assert first.content == "" and not first.response_metadata.get("finish_reason")  # the role
-    assert finish.response_metadata["finish_reason"] == "stop"
-    assert closing.chunk_position == "last"
+    closing = [len(calls) - 3, len(calls) - 2] if stream_usage else [len(calls) - 2]
+    assert empty == [0, *closing, len(calls) - 1]
+    role, *closers, last = (calls[i]["chunk"].message for i in empty)
+    assert role.content == "" and not role.response_metadata.get("finish_reason")
+    assert closers[0].response_metadata["finish_reason"] == "stop"
+    if stream_usage:
+        assert closers[1].usage_metadata["output_tokens"] > 0
+    # LangChain's own: after the provider's last chunk, with the run's id, nothing else.
+    run_id = calls[-1]["run_id"]
+    assert last.chunk_position == "last" and last.id == f"lc_run--{run_id}"
+    assert not last.response_metadata and last.usage_metadata is None
+    assert all(message.chunk_position is None for message in [role, *closers])
     assert "".join(kw["token"] for kw in calls) == answer.text
 
 
 @claim("web-cancel-closes-stream", "11.")
-def test_cancelling_the_model_call_closes_its_stream_and_the_provider_stops():
+def test_cancelling_the_model_call_closes_its_stream_and_the_offline_model_stops():
     with FakeOpenAIServer(token_delay=0.05, fault="") as slow:  # about 1.3 s of answer
         handler = TokensOf()
 
@@ -1211,7 +1741,8 @@ def test_cancelling_the_model_call_closes_its_stream_and_the_provider_stops():
             call = asyncio.create_task(
                 model(slow, streaming=True).ainvoke(LONG_QUESTION, config={"callbacks": [handler]})
             )
-            await handler.first.wait()
+            await within(10, handler.first.wait(), "the first token")
+            assert slow.in_flight == 1
             call.cancel()
             cancelled_at = time.monotonic()
             while slow.in_flight and time.monotonic() - cancelled_at < 1:
@@ -1223,14 +1754,77 @@ def test_cancelling_the_model_call_closes_its_stream_and_the_provider_stops():
         assert len([t for t in handler.tokens if t]) < 5  # nothing more arrived
 
 
+class TokensTo(TokensOf):
+    """TokensOf that also puts each non-empty token on a queue, as the lesson's handler does."""
+
+    def __init__(self, queue):
+        super().__init__()
+        self.queue = queue
+
+    async def on_llm_new_token(self, token, *, run_id, **kwargs):
+        await super().on_llm_new_token(token, run_id=run_id, **kwargs)
+        if token:
+            self.queue.put_nowait(token)
+
+
+@claim("web-uncancelled-call-runs-on", "11.")
+def test_without_the_cancel_the_call_streams_the_whole_answer_to_nobody():
+    """The lesson's relay without its task.cancel(): the reader takes one token and leaves,
+    the generator is closed as Starlette closes it, and the call goes on to the end."""
+    with FakeOpenAIServer(token_delay=0.02, fault="") as fake:
+        queue, tasks = asyncio.Queue(), []
+        handler = TokensTo(queue)
+
+        async def relay(call):
+            tasks.append(asyncio.create_task(call))
+            try:
+                while True:
+                    yield await queue.get()
+            finally:
+                pass  # here the lesson cancels the task
+
+        async def leave_after_one_token():
+            llm = model(fake, streaming=True)
+            stream = relay(llm.ainvoke(LONG_QUESTION, config={"callbacks": [handler]}))
+            await within(10, anext(stream), "the first token")
+            await stream.aclose()  # the reader left
+            left_with = fake.in_flight, len(handler.tokens)
+            answer = await within(10, tasks[0], "the uncancelled call's end")
+            return left_with, answer
+
+        (in_flight, heard), answer = asyncio.run(leave_after_one_token())
+    assert in_flight == 1  # still streaming after the reader left
+    assert answer.content == "".join(handler.tokens) == text_reply(LONG_QUESTION)  # all of it
+    assert len(handler.tokens) - heard >= 10
+
+
 @claim("web-disconnect-runs-finally", "11.")
 def test_when_the_reader_hangs_up_starlette_closes_the_generator_so_finally_runs():
     with web_server(token_delay=0.05) as server:
 
         async def leave():
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-                return await read_answer(client, LONG_QUESTION, leave_after=1)
+                return await within(
+                    10, read_answer(client, LONG_QUESTION, leave_after=1), "a token"
+                )
 
         asyncio.run(leave())
         printed = server.output(lambda text: "model call cancelled" in text, timeout=5)
         assert re.search(r"client left after \d tokens; model call cancelled", printed)
+
+
+@claim("web-no-store", "11.")
+@pytest.mark.parametrize("directive", ["no-store", "no-cache"])
+def test_no_store_keeps_the_browsers_cache_from_storing_a_response_no_cache_does_not(directive):
+    """Chromium's HTTP cache fetches a response with a validator (an ETag) twice. A stored copy
+    shows in the second request, which asks the server to confirm it (If-None-Match)."""
+    with CraftedServer(lambda path, question: []) as server, chromium() as browser:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        fetch_twice = f"""async () => {{
+            for (let i = 0; i < 2; i++) await (await fetch("/cached?cc={directive}")).text();
+        }}"""
+        page.evaluate(fetch_twice)
+        page.close()
+    asked = [r.headers.get("if-none-match") for r in server.requests if r.path == "/cached"]
+    assert asked == ([None, None] if directive == "no-store" else [None, '"v1"'])

@@ -13,10 +13,10 @@ import sys
 import traceback
 from urllib.parse import urlsplit
 
-# What lessons 1, 2 and 9 print when a real model answers without the tool they offered.
+# What a lesson prints when a real model answers without the tool it offered.
 SKIPPED_TOOL = (
-    "[note] the model answered without calling the tool, so no tool events fired; lessons 1, 2 "
-    'and 9 need a model that calls tools (see "Use a real key or another provider")'
+    "[note] the model answered without calling the tool, so no tool events fired; lessons 1, 2, "
+    '9, 12 and 13 need a model that calls tools (see "Use a real key or another provider")'
 )
 _KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{8,}")
 

@@ -26,6 +26,8 @@ LESSONS = (
     "agent_callbacks.py",
     "custom_tracer.py",
     "web_streaming.py",
+    "callbacks_stream_events.py",
+    "agent_interrupts.py",
 )
 # A lesson that serves until Ctrl-C runs its non-blocking demo in the tour and the tests.
 LESSON_ARGS = {"web_streaming.py": ("--demo",)}
@@ -36,6 +38,7 @@ PRELOAD = (
     "langchain_core.prompts",
     "langchain_core.output_parsers",
     "langchain_core.tracers.stdout",
+    "langgraph.checkpoint.memory",
     "fastapi",
     "uvicorn",
     "tutorial_env.offline",

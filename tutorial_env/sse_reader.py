@@ -23,25 +23,30 @@ async def read_answer(
 ) -> dict:
     """One reader of one question: {"tokens": [...], "hooks": [...], "done"/"error": data,
     "events": every event's name in order, "headers": ...}. leave_after=N hangs up after N
-    tokens, as a closed tab does; first_token is set when the first token arrives."""
+    tokens, as a closed tab does. first_token is set when the first token arrives, or when
+    the reading ends without one, so that nobody waits on it for ever."""
     got = {"tokens": [], "hooks": [], "done": None, "error": None, "events": []}
-    async with client.stream("GET", path, params={"question": question}) as response:
-        got["status"], got["headers"] = response.status_code, response.headers
-        event = None
-        async for line in response.aiter_lines():
-            if line.startswith("event: "):
-                event = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                data = json.loads(line.removeprefix("data: "))
-                got["events"].append(event)
-                if event == "token":
-                    got["tokens"].append(data)
-                    if first_token:
-                        first_token.set()
-                    if leave_after and len(got["tokens"]) >= leave_after:
-                        return got
-                elif event == "callback":
-                    got["hooks"].append(f"{data['hook']} {data['name']}")
-                else:
-                    got[event] = data
-    return got
+    try:
+        async with client.stream("GET", path, params={"question": question}) as response:
+            got["status"], got["headers"] = response.status_code, response.headers
+            event = None
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    data = json.loads(line.removeprefix("data: "))
+                    got["events"].append(event)
+                    if event == "token":
+                        got["tokens"].append(data)
+                        if first_token:
+                            first_token.set()
+                        if leave_after and len(got["tokens"]) >= leave_after:
+                            return got
+                    elif event == "callback":
+                        got["hooks"].append(f"{data['hook']} {data['name']}")
+                    else:
+                        got[event] = data
+        return got
+    finally:
+        if first_token:
+            first_token.set()

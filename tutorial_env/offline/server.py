@@ -33,6 +33,9 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     """OpenAI's API on 127.0.0.1. Use start() for a background thread, or serve_forever()."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a sixth simultaneous connect waits a second for
+    # its SYN to be retried. A provider takes a hundred readers' calls at once.
+    request_queue_size = 128
 
     def __init__(
         self,
