@@ -134,7 +134,7 @@ def main():
     kinds = [type(chunk).__name__ for chunk, meta in stream if meta["langgraph_node"] == "model"]
     chunks, whole = kinds.count("AIMessageChunk"), kinds.count("AIMessage")
     print(f'A model tagged "nostream": {chunks} token chunks, {whole} whole messages streamed,')
-    print(f"  yet a handler of its own heard {heard.tokens} tokens\n")
+    print(f"  yet a handler passed in its config heard {heard.tokens} tokens\n")
 
     print("== 4. Progress from inside a tool: two APIs, two destinations ==")
     counter = EventCounter()

@@ -3,7 +3,7 @@
 `stream_events(version="v3")`, in beta, streams a chat model's answer as protocol events, and
 a handler's `on_stream_event` receives each one: v1 `stream()` never fires it. The message
 starts, each content block starts, grows by deltas and finishes, and the message finishes.
-Docs: https://docs.langchain.com/oss/python/langgraph/streaming/event-streaming
+Docs: https://docs.langchain.com/oss/python/langgraph/event-streaming
 Reference: https://reference.langchain.com/python/langchain-core/language_models/chat_models/BaseChatModel/stream_events
 
 Run: python callbacks_stream_events.py

@@ -139,7 +139,7 @@ def test_a_nostream_model_sends_whole_messages_yet_still_streams(output):
     part = section(output, 3)
     quiet = re.search(
         r'^A model tagged "nostream": (\d+) token chunks, (\d+) whole messages streamed,\n'
-        r"  yet a handler of its own heard (\d+) tokens$",
+        r"  yet a handler passed in its config heard (\d+) tokens$",
         part,
         re.M,
     )
