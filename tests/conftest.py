@@ -17,6 +17,13 @@ def model(request):
     return request.param
 
 
+@pytest.fixture(scope="module")
+def fake():
+    """A fault-free offline model with no token delay, shared by one test module."""
+    with FakeOpenAIServer(token_delay=0, fault="") as server:
+        yield server
+
+
 @pytest.fixture
 def faulty_server(request):
     """A fake provider with the fault given by the test's parametrize, owned by the test."""

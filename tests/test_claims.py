@@ -68,12 +68,6 @@ with warnings.catch_warnings():
 OPENAI_URL = "https://api.openai.com/v1"
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAIServer(token_delay=0, fault="") as server:
-        yield server
-
-
 @pytest.fixture
 def fresh_fake():
     """A server of its own, for async tests: the async HTTP client is cached per base URL."""

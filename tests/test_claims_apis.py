@@ -28,7 +28,7 @@ from langchain_openai.chat_models.base import (
 )
 from openai.types.responses import Response
 
-from tutorial_env.offline import FakeOpenAIServer, tokenize
+from tutorial_env.offline import tokenize
 from tutorial_env.offline.replies import REASONING_TOKENS
 
 SECTION = "What your callbacks see on each API"
@@ -39,12 +39,6 @@ APIS = ("chat", "responses")
 MODES = ("invoke", "streaming", "stream")  # not streamed; streaming=True; .stream()
 STREAMED = ("streaming", "stream")
 PATHS = {"/v1/chat/completions": "chat", "/v1/responses": "responses"}
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAIServer(token_delay=0, fault="") as server:
-        yield server
 
 
 @tool

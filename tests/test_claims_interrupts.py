@@ -26,8 +26,6 @@ from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.types import Command, Interrupt
 from lessons import MODELS, expected_output
 
-from tutorial_env.offline import FakeOpenAIServer
-
 SECTION = "13."
 LESSON = "agent_interrupts.py"
 QUESTION = {"messages": [{"role": "user", "content": "What is 6 * 7? Use the multiply tool."}]}
@@ -39,12 +37,6 @@ REJECT = {"type": "reject", "message": "not now"}
 ON_BOTH_APIS = pytest.mark.parametrize(
     "model", [pytest.param("gpt-4o-mini", id="chat"), pytest.param("gpt-6-luna", id="responses")]
 )
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAIServer(token_delay=0, fault="") as server:
-        yield server
 
 
 @tool

@@ -15,7 +15,6 @@ import sys
 import textwrap
 import warnings
 
-import pytest
 from claims import claim
 from langchain.agents import create_agent, factory
 from langchain_core.callbacks import BaseCallbackHandler
@@ -38,14 +37,6 @@ TOOL = "What is 6 * 7? Use the multiply tool."
 FINAL = "The multiply tool returned 42, so the answer is 42."
 QUESTION = {"messages": [{"role": "user", "content": TOOL}]}
 APIS = {"chat": "gpt-4o-mini", "responses": "gpt-5.6-sol"}
-
-
-@pytest.fixture(scope="module")
-def fake():
-    from tutorial_env.offline import FakeOpenAIServer
-
-    with FakeOpenAIServer(token_delay=0, fault="") as server:
-        yield server
 
 
 @tool
