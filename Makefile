@@ -1,8 +1,12 @@
 # make demo: set up .venv if needed, then run every lesson in order (offline without a key).
 # make test: set up .venv with the dev tools if needed, lint, then run the tests in parallel.
 # make bench: the benchmark of what a reader waits for, with its budgets.
-# make screenshots: rewrite docs/web_streaming.png, lesson 11's page in a real browser.
+# make screenshots: rewrite docs/web_streaming.png, lesson 12's page in a real browser, and
+#   docs/phoenix_trace.png, the OpenTelemetry lesson's trace in Phoenix (installs Phoenix).
 # make lock: compile requirements.in into the complete lock, requirements.txt.
+# make phoenix: install Arize Phoenix into its own venv, .phoenix/, and serve it on
+#   http://127.0.0.1:6006 (data in a fresh temp dir; Ctrl-C stops it).
+# make lock-phoenix: compile requirements-phoenix.in into Phoenix's lock, requirements-phoenix.txt.
 # make latest: the tests against the newest langchain and openai releases (not in CI).
 # make docker-check: hadolint, then a real docker build and run of the image (CI runs it).
 PYTHON ?= python3
@@ -11,7 +15,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint expected screenshots bench docker-check lock latest clean
+.PHONY: demo test lint expected screenshots bench docker-check lock latest clean \
+	phoenix lock-phoenix
 
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
@@ -39,11 +44,14 @@ expected: $(STAMP)
 	$(BIN)/python tests/lessons.py
 	$(BIN)/python tests/docs.py
 
-# Rewrite docs/web_streaming.png: lesson 11's page mid-answer, in headless Chromium.
+# Rewrite docs/web_streaming.png: lesson 12's page mid-answer, in headless Chromium; and
+# docs/phoenix_trace.png: the OpenTelemetry lesson's trace in Phoenix's UI, taken by the
+# Phoenix check once Phoenix has given back the same tree.
 screenshots: $(DEV_STAMP)
 	mkdir -p docs
 	SCREENSHOTS=docs TUTORIAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 0 -q -p no:cacheprovider \
 		tests/test_web_browser.py -k screenshot
+	VENV_BIN=$(CURDIR)/$(BIN) .ci/phoenix-check --screenshot docs/phoenix_trace.png
 
 # Setup installs uv (pinned in requirements-setup.txt) into .venv, then uv makes .venv hold
 # exactly the lock, requirements.txt, and nothing else: several times faster than pip from
@@ -71,6 +79,38 @@ lock: $(STAMP)
 		--custom-compile-command "make lock" requirements.in -o requirements.txt
 	sed -i "1i # requirements.in sha256: $$(sha256sum requirements.in | cut -d' ' -f1)" \
 		requirements.txt
+
+# Arize Phoenix, the trace viewer, in its own venv from its own lock, so that it stays out of
+# the lessons' lock. It serves on 127.0.0.1 only, keeps its data in PHOENIX_WORKING_DIR (a
+# fresh temp dir unless set), and sends no telemetry. With PIDFILE=path, its PID goes there
+# (.ci/phoenix-check stops Phoenix by it).
+PHOENIX := .phoenix
+PHOENIX_STAMP := $(PHOENIX)/.installed
+PHOENIX_PORT ?= 6006
+
+phoenix: $(PHOENIX_STAMP)
+	@dir=$${PHOENIX_WORKING_DIR:-$$(mktemp -d /tmp/phoenix.XXXXXX)}; \
+	echo "Phoenix: http://127.0.0.1:$(PHOENIX_PORT), data in $$dir; Ctrl-C stops it."; \
+	$(if $(PIDFILE),echo $$$$ > $(PIDFILE);) \
+	exec env PHOENIX_WORKING_DIR=$$dir PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=$(PHOENIX_PORT) \
+		PHOENIX_TELEMETRY_ENABLED=false PHOENIX_ALLOW_EXTERNAL_RESOURCES=false \
+		$(PHOENIX)/bin/phoenix serve
+
+$(PHOENIX_STAMP): requirements-phoenix.txt | $(STAMP)
+	test -x $(PHOENIX)/bin/python || $(PYTHON) -m venv --without-pip $(PHOENIX)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --system-certs --python $(PHOENIX)/bin/python \
+		requirements-phoenix.txt
+	touch $@
+
+# Compile requirements-phoenix.in into Phoenix's lock the way `make lock` does. Phoenix needs
+# only .venv's uv, so neither target brings .venv up to date with a changed requirements.txt.
+lock-phoenix: | $(STAMP)
+	$(BIN)/uv pip compile --quiet --system-certs --universal --python-version 3.11 \
+		$(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock-phoenix" requirements-phoenix.in \
+		-o requirements-phoenix.txt
+	sed -i "1i # requirements-phoenix.in sha256: $$(sha256sum requirements-phoenix.in | cut -d' ' -f1)" \
+		requirements-phoenix.txt
 
 # The tests against the newest releases of the packages this tutorial teaches, in a scratch
 # venv. Not in CI: the answer depends on the day. Record it in BENCHMARKS.md.

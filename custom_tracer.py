@@ -2,8 +2,8 @@
 
 LangSmith, Langfuse and Phoenix trace LangChain with callback handlers. A `BaseTracer`
 subclass gets each finished root run with its children, times, inputs, outputs and errors.
-Here: that tree as a waterfall, a worker thread that loses a child or splits a trace, the
-runs as OpenTelemetry spans, and a broken tracer, only logged unless it sets `raise_error`.
+Here: that tree as a waterfall, a worker thread that loses a child or splits a trace, and a
+broken tracer, only logged unless it sets `raise_error`. Spans come in the next lesson.
 Reference: https://reference.langchain.com/python/langchain-core/tracers/base/BaseTracer
 
 Run: python custom_tracer.py
@@ -12,7 +12,6 @@ Run: python custom_tracer.py
 import contextlib
 import io
 import logging
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -26,12 +25,9 @@ from langchain_core.tools import tool
 from langchain_core.tracers import BaseTracer
 from langchain_core.tracers.context import register_configure_hook
 from langchain_openai import ChatOpenAI
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import tutorial_env
+from tutorial_env.waterfall import print_waterfall
 
 tutorial_env.load()  # in place of load_dotenv(): your .env key, or the offline model
 
@@ -63,60 +59,11 @@ class AlwaysOnTracer(BaseTracer):
 
 
 register_configure_hook(ContextVar("my_tracer", default=None), True, AlwaysOnTracer, "MY_TRACING")
-
-
-def token_usage(run):
-    """The usage a model run reported, or None."""
-    if run.run_type != "llm" or not run.outputs:
-        return None
-    return run.outputs["generations"][0][0]["message"]["kwargs"].get("usage_metadata")
-
-
-def print_waterfall(root, width=30):
-    """One row per run, indented under its parent; the bar shows when it ran."""
-    total = max((root.end_time - root.start_time).total_seconds(), 1e-6)
-
-    def row(run, depth, parent_end):
-        end_time = run.end_time or parent_end  # a cancelled run never ends: stop at the parent
-        start, end = ((t - root.start_time).total_seconds() for t in (run.start_time, end_time))
-        left = min(int(start / total * width), width - 1)
-        right = max(math.ceil(end / total * width), left + 1)
-        bar = " " * left + "#" * (right - left) + " " * (width - right)
-        usage = token_usage(run)
-        tokens = f"  {usage['input_tokens']} in, {usage['output_tokens']} out" if usage else ""
-        label = f"{'  ' * depth}{run.run_type} {run.name}"
-        took = f"{(end - start) * 1000:7.1f} ms" if run.end_time else " unfinished"
-        print(f"{label:<28}|{bar}|{start * 1000:7.1f} ms{took}{tokens}")
-        for child in sorted(run.child_runs, key=lambda child: child.start_time):
-            row(child, depth + 1, end_time)
-
-    print(f"{'run':<28} {'0 ms':<{width}} {'start':>9}{'took':>10}")
-    row(root, 0, root.end_time)
+POOLS = (ThreadPoolExecutor, False), (ThreadPoolExecutor, True), (ContextThreadPoolExecutor, False)
 
 
 def outline(run):
     return f"{run.name}({', '.join(outline(child) for child in run.child_runs)})"
-
-
-class OpenTelemetryExporter(BaseTracer):
-    """Turns each finished run tree into OpenTelemetry spans, children under their parent."""
-
-    def __init__(self, tracer):
-        super().__init__()
-        self.tracer = tracer
-
-    def _persist_run(self, run, parent=trace.INVALID_SPAN, parent_end=None):
-        end_time = run.end_time or parent_end  # a cancelled run never ends: stop at the parent
-        start, end = (int(t.timestamp() * 1e9) for t in (run.start_time, end_time))
-        context = trace.set_span_in_context(parent)
-        attributes = {"langchain.run_type": run.run_type, "langchain.unfinished": not run.end_time}
-        span = self.tracer.start_span(run.name, context, attributes=attributes, start_time=start)
-        if usage := token_usage(run):
-            span.set_attribute("gen_ai.usage.input_tokens", usage["input_tokens"])
-            span.set_attribute("gen_ai.usage.output_tokens", usage["output_tokens"])
-        for child in run.child_runs:
-            self._persist_run(child, span, end_time)
-        span.end(end_time=end)
 
 
 class BrokenExporter(BaseTracer):
@@ -168,11 +115,7 @@ def main():
         return RunnableLambda(ask, name="ask_in_thread")
 
     os.environ["MY_TRACING"] = "true"  # like LANGSMITH_TRACING=true
-    for pool_class, pass_config in [
-        (ThreadPoolExecutor, False),
-        (ThreadPoolExecutor, True),
-        (ContextThreadPoolExecutor, False),
-    ]:
+    for pool_class, pass_config in POOLS:
         run_time, AlwaysOnTracer.backend = RunCollector(), []
         ask_in_thread(pool_class, pass_config).invoke("threads", config={"callbacks": [run_time]})
         print(f"{pool_class.__name__}{', config passed on' if pass_config else ''}:")
@@ -183,20 +126,7 @@ def main():
             print(f"  {name + ' tracer:':<18} roots: {len(roots)}  {trees:<30} {verdict}")
     del os.environ["MY_TRACING"]
 
-    print("\n== 4. The same runs as OpenTelemetry spans ==")
-    provider, spans = TracerProvider(), InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    exporter = OpenTelemetryExporter(provider.get_tracer("custom_tracer"))
-    chain.invoke(question, config={"callbacks": [exporter]})
-    finished = sorted(spans.get_finished_spans(), key=lambda span: span.start_time)
-    names = {span.context.span_id: span.name for span in finished}
-    print(f"{len(finished)} spans, {len({s.context.trace_id for s in finished})} trace id")
-    for span in finished:
-        parent = names[span.parent.span_id] if span.parent else "-"
-        usage = [f"{k}={v}" for k, v in span.attributes.items() if k.startswith("gen_ai.")]
-        print(" ".join([f"{span.name:<20} parent: {parent:<13}", *usage]).rstrip())
-
-    print("\n== 5. A tracer that raises ==")
+    print("\n== 4. A tracer that raises ==")
     logging.getLogger("langchain_core.callbacks.manager").addHandler(ShowLogged())
     result = chain.invoke(question, config={"callbacks": [BrokenExporter()]})
     print(f"without raise_error the chain still returned {result}")

@@ -4,12 +4,16 @@
 `StdOutCallbackHandler` prints on screen. A small custom handler feeds loguru, which
 writes levelled, coloured lines, whole even when many threads log at once; ansi2html turns
 that coloured log into a web page. Twenty concurrent invocations share the same logs.
+Last, why `verbose=True`, which older tutorials teach, prints nothing for a chat model.
 Reference: https://reference.langchain.com/python/langchain-core/callbacks/file/FileCallbackHandler
 
 Run: python file_logging.py   (files go to ./logs, or to $TUTORIAL_LOG_DIR)
 """
 
+import contextlib
+import io
 import os
+import re
 from pathlib import Path
 
 from ansi2html import Ansi2HTMLConverter
@@ -18,6 +22,7 @@ from langchain_core.callbacks import (
     FileCallbackHandler,
     StdOutCallbackHandler,
 )
+from langchain_core.globals import set_verbose
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
@@ -52,6 +57,13 @@ class LoguruHandler(BaseCallbackHandler):
         logger.error("chain error {!r}", error)
 
 
+def printed_by(call) -> str:
+    """What a call prints on the screen, caught so the lesson can say what it was."""
+    with contextlib.redirect_stdout(io.StringIO()) as screen:
+        call()
+    return screen.getvalue()
+
+
 def main():
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     chain_log, event_log = LOG_DIR / "chain.log", LOG_DIR / "events.log"
@@ -66,9 +78,8 @@ def main():
         level="DEBUG",
     )
     llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"])
-    chain = (
-        ChatPromptTemplate.from_template("Tell me a joke about {topic}") | llm | StrOutputParser()
-    )
+    prompt = ChatPromptTemplate.from_template("Tell me a joke about {topic}")
+    chain = prompt | llm | StrOutputParser()
 
     with FileCallbackHandler(chain_log, mode="w") as file_handler:
         print("== 1. One invoke: StdOutCallbackHandler on screen, the same lines in chain.log ==")
@@ -98,6 +109,30 @@ def main():
     print(f"\n{chain_log}: {entering} 'Entering new ... chain' lines (3 per run, {RUNS + 1} runs)")
     print(f"{event_log}: {len(event_log.read_text('utf-8').splitlines())} loguru lines")
     print(f"{html}: the coloured loguru lines as a web page")
+
+    print("\n== 4. verbose=True, as older tutorials teach it, prints nothing ==")
+    loud = ChatOpenAI(model=os.environ["OPENAI_MODEL"], verbose=True)
+    topic = {"topic": "parrots"}
+    shown = {
+        "ChatOpenAI(verbose=True).invoke()": printed_by(lambda: loud.invoke("What is 1 + 2?")),
+        "prompt | ChatOpenAI(verbose=True)": printed_by(lambda: (prompt | loud).invoke(topic)),
+    }
+    set_verbose(True)  # the default for every model created from now on
+    try:
+        made_after = ChatOpenAI(model=os.environ["OPENAI_MODEL"])
+        shown["set_verbose(True), prompt | ChatOpenAI()"] = printed_by(
+            lambda: (prompt | made_after).invoke(topic)
+        )
+    finally:
+        set_verbose(False)
+    at_run_time = {"callbacks": [StdOutCallbackHandler()]}
+    shown["prompt | ChatOpenAI(), StdOutCallbackHandler at run time"] = printed_by(
+        lambda: (prompt | llm).invoke(topic, config=at_run_time)
+    )
+    for way, text in shown.items():
+        chains = re.findall(r"Entering new (\w+) chain", text)
+        print(f"{way:<56} " + (f"entered {', '.join(chains)}" if text else "printed nothing"))
+    print("verbose gives only the model's own run a StdOutCallbackHandler: no chat-model hooks.")
 
 
 if __name__ == "__main__":

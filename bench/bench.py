@@ -10,7 +10,7 @@ each a ratio to a figure measured in the same run where the machine's speed matt
     stream-event validators, about 100 ms, which is printed beside it
   * `make test` with .venv in place               <= 30 x the import floor (about 30 s)
   * the tour, minus its deliberate waits          <= 4 x the import floor (issue 13)
-  * lesson 11's server (bench/web_budgets.py): first token painted in a browser <= 150 ms
+  * lesson 12's server (bench/web_budgets.py): first token painted in a browser <= 150 ms
     after send; 100 readers at once <= 2 x one reader; memory <= +10 MB over 1,000 requests,
     250 of them abandoned mid-answer
 Deliberate waits are the streamed-token delays (removed by running with
@@ -68,7 +68,12 @@ LESSON_FLOORS = {
     "callbacks_attach.py": FLOOR_IMPORT + "\n" + RESPONSES_PARSERS,
     "token_counting.py": FLOOR_IMPORT + ", genai_prices, langchain_community.callbacks",
     "agent_callbacks.py": FLOOR_IMPORT + ", langchain.agents\n" + RESPONSES_PARSERS,
-    "custom_tracer.py": FLOOR_IMPORT + ", langchain_core.tracers, opentelemetry.sdk.trace",
+    "custom_tracer.py": FLOOR_IMPORT + ", langchain_core.tracers",
+    "otel_export.py": (
+        FLOOR_IMPORT + ", langchain.agents, opentelemetry.sdk.trace,"
+        " opentelemetry.exporter.otlp.proto.http.trace_exporter,"
+        " opentelemetry.instrumentation.genai.langchain\n" + RESPONSES_PARSERS
+    ),
     "web_streaming.py": FLOOR_IMPORT + ", fastapi, uvicorn, httpx",
     "callbacks_stream_events.py": FLOOR_IMPORT + ", langchain.agents\n" + RESPONSES_PARSERS,
     "agent_interrupts.py": (
@@ -274,13 +279,13 @@ def main() -> int:
         ),
         "make test <= 30 x floor": results["make_test"]["median"] <= 30 * floor["median"],
         "tour net <= 4 x floor": results["tour"]["net_over_floor"] <= 4,
-        "lesson 11: first token painted <= 150 ms after send (needs chromium)": (
+        "lesson 12: first token painted <= 150 ms after send (needs chromium)": (
             web["first_paint"] is not None and web["first_paint"] <= 150
         ),
-        "lesson 11: 100 readers at once <= 2 x one reader": (
+        "lesson 12: 100 readers at once <= 2 x one reader": (
             web["readers_at_once"] <= 2 * web["one_reader"]
         ),
-        "lesson 11: server memory <= +10 MB over 1,000 requests (250 abandoned)": (
+        "lesson 12: server memory <= +10 MB over 1,000 requests (250 abandoned)": (
             web["memory_growth_mb"] <= 10
         ),
     }
@@ -335,7 +340,7 @@ def print_table(r: dict) -> None:
     web = r["web"]
     paint = "no chromium" if web["first_paint"] is None else f"{web['first_paint']:.0f} ms"
     print(
-        f"Lesson 11: first token painted {paint} after send; one reader "
+        f"Lesson 12: first token painted {paint} after send; one reader "
         f"{web['one_reader']:.2f} s, a hundred at once {web['readers_at_once']:.2f} s; server "
         f"memory {web['memory_growth_mb']:+.1f} MB over 1,000 requests (250 abandoned)"
     )

@@ -1,4 +1,4 @@
-"""Lesson 11's server, measured for `make bench` (bench/bench.py calls web_figures()):
+"""Lesson 12's server, measured for `make bench` (bench/bench.py calls web_figures()):
   * the first token painted in a real browser, after pressing send      <= 150 ms
   * a hundred readers at once, against one reader alone                  <= 2 x
   * the server's memory over 1,000 requests, 250 abandoned mid-answer    <= +10 MB

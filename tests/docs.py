@@ -31,6 +31,7 @@ LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)")
 WEB_LINK = re.compile(r"\]\((?P<url>https?://[^)\s]+)\)")
 DOCSTRING_URL = re.compile(r"https?://\S+")
 CLAIM = re.compile(r"<!-- claim: (?P<id>[\w-]+) -->")
+EXERCISE = re.compile(r"<!-- exercise: (?P<id>[\w.-]+) -->")  # tests/exercises.py
 LINKS = ROOT / "tests" / "links.txt"
 
 
@@ -90,7 +91,8 @@ def claim_markers(text: str) -> list[tuple[str, str]]:
 
 def lockstep_problems(english: str, edition: str) -> list[str]:
     """How an edition differs from the English one in what must be identical: the code and
-    output blocks (in order), the claim markers (in order), and the web links."""
+    output blocks (in order, the exercises' diff blocks among them), the claim and exercise
+    markers (in order), and the web links."""
     problems = []
     ours, theirs = fenced_blocks(english), fenced_blocks(edition)
     if len(ours) != len(theirs):
@@ -100,6 +102,8 @@ def lockstep_problems(english: str, edition: str) -> list[str]:
             problems.append(f"block {number} differs:\n{other[1]}")
     if [c for c, _ in claim_markers(english)] != [c for c, _ in claim_markers(edition)]:
         problems.append("different claim markers, or in a different order")
+    if EXERCISE.findall(english) != EXERCISE.findall(edition):
+        problems.append("different exercise markers, or in a different order")
     links = [sorted(m["url"] for m in WEB_LINK.finditer(text)) for text in (english, edition)]
     if links[0] != links[1]:
         problems.append(f"different web links: {sorted(set(links[0]) ^ set(links[1]))}")

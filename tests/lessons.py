@@ -45,7 +45,7 @@ _NORMALISE = [
     (re.compile(r"\x1b\[[0-9;]*m"), ""),  # terminal colours
     (re.compile(r"\basyncio_\d+\b"), "asyncio_N"),  # which pool thread runs a sync handler
     (re.compile(r"\btook \d+\.\d+ s\b"), "took #.# s"),  # wall-clock time
-    (re.compile(r"\bclient left after \d+ tokens\b"), "client left after N tokens"),  # lesson 11
+    (re.compile(r"\bclient left after \d+ tokens\b"), "client left after N tokens"),  # lesson 12
 ]
 # The clock in lesson 10: its waterfall bars and times, and set_debug's timings. The
 # README shows one real run of it (tests/expected/<lesson>.sample.txt); the tests compare
@@ -55,7 +55,7 @@ _CLOCK = [
     (re.compile(r"\[(\d+ms|\d+\.\d+s)\]"), "[TIME]"),
 ]
 CLOCKED = {"custom_tracer.py"}
-# Settings a lesson's offline run needs. Lesson 11's demo shows two answers streaming at
+# Settings a lesson's offline run needs. Lesson 12's demo shows two answers streaming at
 # once, so its fake model must take a little time over each token.
 LESSON_ENV = {"web_streaming.py": {"TUTORIAL_TOKEN_DELAY": "0.02"}}
 # Lessons whose lines interleave differently on each run (concurrent tasks). Their output is

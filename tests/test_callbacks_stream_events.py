@@ -1,4 +1,4 @@
-"""Lesson 12, callbacks on the v3 event stream: the protocol events a handler receives for a
+"""Lesson 13, callbacks on the v3 event stream: the protocol events a handler receives for a
 text answer and for a tool call, on each API; the v1 hooks beside them; the projections; the
 usage; an agent's GraphRunStream; and a v1 consumer nested in a v3 run."""
 

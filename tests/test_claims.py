@@ -1626,7 +1626,7 @@ def test_a_cancelled_tool_ends_its_run_with_on_tool_error():
     ]
 
 
-# Lesson 11: a web page.
+# Lesson 12: a web page.
 
 
 class TokensOf(AsyncCallbackHandler):
@@ -1659,7 +1659,7 @@ async def within(seconds, awaitable, what):
         pytest.fail(f"{what}: not within {seconds} s", pytrace=False)
 
 
-@claim("web-runtime-handler-own-call", "11.")
+@claim("web-runtime-handler-own-call", "12.")
 def test_concurrent_calls_on_one_model_each_reach_only_their_own_runtime_handler():
     questions = [f"What is {n} * 3?" for n in range(5)]
     with FakeOpenAIServer(token_delay=0.01, fault="") as fake:  # a few tokens each: they overlap
@@ -1681,7 +1681,7 @@ def test_concurrent_calls_on_one_model_each_reach_only_their_own_runtime_handler
         assert len({run for run, _ in handler.heard}) == 1
 
 
-@claim("web-constructor-handler-every-call", "11.")
+@claim("web-constructor-handler-every-call", "12.")
 def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call():
     shared_handler = TokensOf()
     with FakeOpenAIServer(token_delay=0.01, fault="") as fake:
@@ -1701,7 +1701,7 @@ def test_a_handler_on_a_shared_models_constructor_hears_every_concurrent_call():
     assert switches >= 2, runs  # the two calls' tokens arrive mixed, not one answer then the other
 
 
-@claim("web-empty-tokens", "11.")
+@claim("web-empty-tokens", "12.")
 @pytest.mark.parametrize("stream_usage", [False, True])
 def test_chat_completions_fires_empty_tokens_for_the_role_the_closing_chunks_and_its_own(
     fake, stream_usage
@@ -1726,7 +1726,7 @@ def test_chat_completions_fires_empty_tokens_for_the_role_the_closing_chunks_and
     assert "".join(kw["token"] for kw in calls) == answer.text
 
 
-@claim("web-cancel-closes-stream", "11.")
+@claim("web-cancel-closes-stream", "12.")
 def test_cancelling_the_model_call_closes_its_stream_and_the_offline_model_stops():
     with FakeOpenAIServer(token_delay=0.05, fault="") as slow:  # about 1.3 s of answer
         handler = TokensOf()
@@ -1761,7 +1761,7 @@ class TokensTo(TokensOf):
             self.queue.put_nowait(token)
 
 
-@claim("web-uncancelled-call-runs-on", "11.")
+@claim("web-uncancelled-call-runs-on", "12.")
 def test_without_the_cancel_the_call_streams_the_whole_answer_to_nobody():
     """The lesson's relay without its task.cancel(): the reader takes one token and leaves,
     the generator is closed as Starlette closes it, and the call goes on to the end."""
@@ -1792,7 +1792,7 @@ def test_without_the_cancel_the_call_streams_the_whole_answer_to_nobody():
     assert len(handler.tokens) - heard >= 10
 
 
-@claim("web-disconnect-runs-finally", "11.")
+@claim("web-disconnect-runs-finally", "12.")
 def test_when_the_reader_hangs_up_starlette_closes_the_generator_so_finally_runs():
     with web_server(token_delay=0.05) as server:
 
@@ -1807,7 +1807,7 @@ def test_when_the_reader_hangs_up_starlette_closes_the_generator_so_finally_runs
         assert re.search(r"client left after \d tokens; model call cancelled", printed)
 
 
-@claim("web-no-store", "11.")
+@claim("web-no-store", "12.")
 @pytest.mark.parametrize("directive", ["no-store", "no-cache"])
 def test_no_store_keeps_the_browsers_cache_from_storing_a_response_no_cache_does_not(directive):
     """Chromium's HTTP cache fetches a response with a validator (an ETag) twice. A stored copy

@@ -1,4 +1,4 @@
-"""The claims ledger for lesson 13, "Callbacks on an agent that pauses for a human":
+"""The claims ledger for lesson 14, "Callbacks on an agent that pauses for a human":
 HumanInTheLoopMiddleware's pause and resume, as LangGraph's GraphCallbackHandler, a plain
 handler and a tracer meet them.
 
@@ -26,7 +26,7 @@ from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.types import Command, Interrupt
 from lessons import MODELS, expected_output
 
-SECTION = "13."
+SECTION = "14."
 LESSON = "agent_interrupts.py"
 QUESTION = {"messages": [{"role": "user", "content": "What is 6 * 7? Use the multiply tool."}]}
 NODE = "HumanInTheLoopMiddleware.after_model"

@@ -1,4 +1,4 @@
-"""The claims ledger for lesson 12, "Callbacks on the v3 event stream".
+"""The claims ledger for lesson 13, "Callbacks on the v3 event stream".
 
 Each test proves one sentence of that README section, marked `<!-- claim: v3-... -->`,
 against the pinned packages and the offline model, on both of OpenAI's APIs: gpt-4o-mini
@@ -31,7 +31,7 @@ from lessons import ROOT
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, tokenize
 
-SECTION = "12."
+SECTION = "13."
 TEXT, ANSWER = "What is 6 * 7?", "6 * 7 = 42."
 TOOL = "What is 6 * 7? Use the multiply tool."
 FINAL = "The multiply tool returned 42, so the answer is 42."

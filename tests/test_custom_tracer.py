@@ -136,24 +136,8 @@ def test_a_plain_thread_loses_the_child_or_splits_the_trace_and_both_fixes_work(
             assert roots(output, fix, tracer) == whole, fix
 
 
-def test_spans_mirror_the_run_tree_in_one_trace_with_the_models_token_counts(result, output, model):
-    part = section(output, 4)
-    rows = waterfall(result)
-    assert f"{len(rows)} spans, 1 trace id" in part
-    spans = re.findall(r"^(\w+) +parent: (\S+)(.*)$", part, re.M)
-    assert {name: parent for name, parent, _ in spans} == parents(rows)
-    assert len(spans) == len(rows)
-    input_tokens, output_tokens = model_usage(model)
-    attributes = dict(re.findall(r"(gen_ai\.usage\.\w+)=(\d+)", part))
-    assert attributes == {
-        "gen_ai.usage.input_tokens": str(input_tokens),
-        "gen_ai.usage.output_tokens": str(output_tokens),
-    }
-    assert "gen_ai.usage" in next(extra for name, _, extra in spans if name == "ChatOpenAI")
-
-
 def test_a_raising_tracer_is_only_logged_unless_raise_error_is_set(result, output):
-    part = section(output, 5)
+    part = section(output, 4)
     answer = len(text_reply(PROMPT).split())
     assert f"without raise_error the chain still returned {answer}" in part
     assert "with raise_error = True the caller got ConnectionError(" in part
@@ -226,7 +210,7 @@ def test_no_terminal_attribute_stays_on_past_a_line_the_lesson_prints(result):
 
 @pytest.fixture(scope="module")
 def probe(model):
-    """tests/tracer_probe.py's trees: the lesson's tracer, waterfall and exporter, run on a
+    """tests/tracer_probe.py's trees: the lesson's tracer and waterfall, run on a
     chain nested four levels deep, and on a chain whose model call was cancelled."""
     env = offline_env(OPENAI_MODEL=model, TUTORIAL_TOKEN_DELAY="0.05")
     result = run_lesson("tests/tracer_probe.py", env=env, args=[])
@@ -244,24 +228,19 @@ NESTED = [
     ("StrOutputParser", "inner", 3),
     ("word_count", "outer", 1),
 ]
-MICROSECOND = 1000  # the runs' clock ticks in microseconds; spans count nanoseconds
 
 
-def test_on_a_nested_chain_every_run_becomes_a_span_under_its_parent_with_its_times(probe):
+def test_on_a_nested_chain_the_tracer_gets_one_root_with_every_run_under_its_parent(probe):
     nested = probe["nested"]
     assert nested["logged"] == []  # no handler raised
-    [runs] = nested["exporter"]  # the exporter's own runs, whose times its spans carry
+    [runs] = nested["collector"]
     assert [(r["name"], r["parent"], r["depth"]) for r in runs] == NESTED
-    spans = {span["name"]: span for span in nested["spans"]}
-    assert len(nested["spans"]) == len(spans) == len(runs), [s["name"] for s in nested["spans"]]
-    assert len({span["trace"] for span in nested["spans"]}) == 1
-    for run in runs:
-        span = spans[run["name"]]
-        assert span["parent"] == run["parent"], run["name"]
-        assert abs(span["start"] - run["start"]) < MICROSECOND, run["name"]
-        assert abs(span["end"] - run["end"]) < MICROSECOND, run["name"]
-        assert span["attributes"]["langchain.unfinished"] is False
-    assert "gen_ai.usage.input_tokens" in spans["ChatOpenAI"]["attributes"]
+    for run in runs:  # every run ended, inside its parent's time
+        assert run["end"] is not None and run["error"] is None, run["name"]
+    by_name = {run["name"]: run for run in runs}
+    for run in runs[1:]:
+        parent = by_name[run["parent"]]
+        assert parent["start"] <= run["start"] <= run["end"] <= parent["end"], run["name"]
 
 
 def test_on_a_nested_chain_the_waterfall_draws_every_run_under_its_parent(probe):
@@ -279,9 +258,9 @@ def test_on_a_nested_chain_the_waterfall_draws_every_run_under_its_parent(probe)
         assert abs(float(row["took"]) - (run["end"] - run["start"]) / 1e6) <= 0.051
 
 
-def test_a_cancelled_model_call_is_drawn_and_exported_as_unfinished(probe):
+def test_a_cancelled_model_call_is_drawn_as_unfinished(probe):
     cancelled = probe["cancelled"]
-    assert cancelled["logged"] == []  # the exporter did not raise
+    assert cancelled["logged"] == []  # the waterfall's tracer did not raise
     [runs] = cancelled["collector"]  # the root still reached the tracer: it ended, in error
     assert runs[0]["name"] == "cancelled" and runs[0]["error"].startswith("CancelledError")
     assert [(r["name"], r["end"] is None) for r in runs] == [
@@ -294,12 +273,3 @@ def test_a_cancelled_model_call_is_drawn_and_exported_as_unfinished(probe):
     table = drawn.splitlines()[1:]
     assert [line.endswith("unfinished") for line in table] == [False, False, True], table
     assert table[2].split("|")[1].endswith("#")  # drawn on to the end of its parent
-    [exported] = cancelled["exporter"]
-    spans = {span["name"]: span for span in cancelled["spans"]}
-    assert sorted(spans) == sorted(run["name"] for run in exported)
-    unfinished = {
-        name for name, span in spans.items() if span["attributes"]["langchain.unfinished"]
-    }
-    assert unfinished == {"ChatOpenAI"}
-    assert spans["ChatOpenAI"]["end"] == spans["cancelled"]["end"]
-    assert abs(spans["cancelled"]["end"] - exported[0]["end"]) < MICROSECOND

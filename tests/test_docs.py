@@ -94,6 +94,10 @@ def test_a_block_changed_in_one_edition_only_breaks_the_lockstep():
     assert lockstep_problems(english, dropped) == [
         "different claim markers, or in a different order"
     ]
+    marker = re.search(r"<!-- exercise: [\w.-]+ -->", english)[0]
+    assert lockstep_problems(english, english.replace(marker, "", 1)) == [
+        "different exercise markers, or in a different order"
+    ]
 
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)

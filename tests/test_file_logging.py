@@ -84,3 +84,16 @@ def test_log_dir_is_configurable(tmp_path):
     result = run_lesson(LESSON, cwd=tmp_path, env=offline_env(TUTORIAL_LOG_DIR=str(target)))
     assert result.returncode == 0
     assert (target / "chain.log").exists() and not (tmp_path / "logs").exists()
+
+
+def test_verbose_prints_nothing_and_a_run_time_stdout_handler_prints_the_chain(workdir):
+    screen = (workdir / "screen.txt").read_text(encoding="utf-8")
+    lines = screen.split("== 4.")[1].splitlines()[1:]
+    silent = [line for line in lines if line.endswith("printed nothing")]
+    assert [line.split("  ")[0] for line in silent] == [
+        "ChatOpenAI(verbose=True).invoke()",
+        "prompt | ChatOpenAI(verbose=True)",
+        "set_verbose(True), prompt | ChatOpenAI()",
+    ]
+    assert lines[3].startswith("prompt | ChatOpenAI(), StdOutCallbackHandler at run time")
+    assert lines[3].endswith(" entered RunnableSequence, ChatPromptTemplate")

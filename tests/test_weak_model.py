@@ -1,14 +1,19 @@
 """Lessons against a model that skips the tools it is offered, as weak local models do
-(TUTORIAL_OFFLINE_IGNORE_TOOLS=1): lessons 1, 2 and 9 need a tool call for their point, so
-each ends cleanly and says in one line that the model did not call the tool. Lessons 12 and
-13 test the same in their own modules."""
+(TUTORIAL_OFFLINE_IGNORE_TOOLS=1): lessons 1, 2, 9 and 11 need a tool call for their point,
+so each ends cleanly and says in one line that the model did not call the tool. Lessons 13
+and 14 test the same in their own modules."""
 
 import pytest
 from lessons import callback_errors, offline_env, run_lesson
 
 from tutorial_env import SKIPPED_TOOL
 
-NEEDS_A_TOOL_CALL = ["callbacks_runtime.py", "callbacks_attach.py", "agent_callbacks.py"]
+NEEDS_A_TOOL_CALL = [
+    "callbacks_runtime.py",
+    "callbacks_attach.py",
+    "agent_callbacks.py",
+    "otel_export.py",
+]
 
 
 @pytest.mark.parametrize("lesson", NEEDS_A_TOOL_CALL)

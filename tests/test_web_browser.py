@@ -1,4 +1,4 @@
-"""Lesson 11 in a real browser: headless Chromium (Debian's package) driven by Playwright.
+"""Lesson 12 in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
 Without Chromium these tests skip with one line, unless TUTORIAL_REQUIRE_BROWSER=1 (CI sets
 it, after installing Chromium), which makes a missing browser a failure.

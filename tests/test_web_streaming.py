@@ -1,4 +1,4 @@
-"""Lesson 11 over plain HTTP: the demo, many readers at once, readers who leave, bad input
+"""Lesson 12 over plain HTTP: the demo, many readers at once, readers who leave, bad input
 and provider failures."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Lesson 10's tracer, waterfall and span exporter on two trees the lesson does not build,
+"""Lesson 10's tracer and waterfall on two trees the lesson does not build,
 for tests/test_custom_tracer.py: a chain nested four levels deep, and a chain whose model
 call was cancelled, so that the model's run never ended. Run as a lesson is (offline, with
 the lesson's own imports); prints one line, `PROBE <json>`, and asserts nothing itself."""
@@ -16,27 +16,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_openai import ChatOpenAI
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import custom_tracer as lesson  # its tutorial_env.load() starts the offline model
 
 EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 DEADLINE = 10  # seconds for the first token of the call that is then cancelled
-
-
-class KeepingExporter(lesson.OpenTelemetryExporter):
-    """The lesson's exporter, keeping each root run it is handed (its own Run objects)."""
-
-    def __init__(self, tracer):
-        super().__init__(tracer)
-        self.roots = []
-
-    def _persist_run(self, run, *below):
-        if not below:  # the call LangChain makes; the lesson's own recursion passes more
-            self.roots.append(run)
-        super()._persist_run(run, *below)
 
 
 def ns(moment):
@@ -51,22 +35,6 @@ def runs(run, parent="-", depth=0):
     return [row] + [r for child in run.child_runs for r in runs(child, run.name, depth + 1)]
 
 
-def spans_of(memory):
-    finished = memory.get_finished_spans()
-    names = {span.context.span_id: span.name for span in finished}
-    return [
-        dict(
-            name=span.name,
-            parent=names.get(span.parent.span_id, "?") if span.parent else "-",
-            start=span.start_time,
-            end=span.end_time,
-            trace=span.context.trace_id,
-            attributes=dict(span.attributes),
-        )
-        for span in finished
-    ]
-
-
 def waterfall(root):
     """What the lesson's print_waterfall printed for the tree, or the error it raised."""
     with contextlib.redirect_stdout(io.StringIO()) as printed:
@@ -78,7 +46,7 @@ def waterfall(root):
 
 
 class Logged(logging.Handler):
-    """What LangChain logs when a handler raises: an exporter that fails shows up here."""
+    """What LangChain logs when a handler raises: a tracer that fails shows up here."""
 
     def __init__(self):
         super().__init__()
@@ -89,20 +57,16 @@ class Logged(logging.Handler):
 
 
 def trace(chain, question, invoke):
-    """Run `chain` once with the lesson's collector and its exporter both attached."""
-    collector, memory, provider = lesson.RunCollector(), InMemorySpanExporter(), TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    exporter, logged = KeepingExporter(provider.get_tracer("probe")), Logged()
+    """Run `chain` once with the lesson's collector attached."""
+    collector, logged = lesson.RunCollector(), Logged()
     logging.getLogger("langchain_core.callbacks.manager").addHandler(logged)
     try:
-        invoke(chain, question, {"callbacks": [collector, exporter]})
+        invoke(chain, question, {"callbacks": [collector]})
     finally:
         logging.getLogger("langchain_core.callbacks.manager").removeHandler(logged)
     return dict(
         logged=logged.lines,
         collector=[runs(root) for root in collector.roots],
-        exporter=[runs(root) for root in exporter.roots],
-        spans=spans_of(memory),
         waterfall=[waterfall(root) for root in collector.roots],
     )
 

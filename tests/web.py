@@ -1,4 +1,4 @@
-"""Lesson 11's server, started the way a reader starts it, and readers for it: for the HTTP and
+"""Lesson 12's server, started the way a reader starts it, and readers for it: for the HTTP and
 browser tests, and for bench/web_budgets.py."""
 
 from __future__ import annotations

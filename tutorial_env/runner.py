@@ -25,6 +25,7 @@ LESSONS = (
     "token_counting.py",
     "agent_callbacks.py",
     "custom_tracer.py",
+    "otel_export.py",
     "web_streaming.py",
     "callbacks_stream_events.py",
     "agent_interrupts.py",

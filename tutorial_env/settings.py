@@ -83,7 +83,7 @@ def _is_placeholder(key: str) -> bool:
     return key.startswith(PLACEHOLDER_PREFIX)
 
 
-def _check_url(name: str) -> None:
+def _check_url(name: str, example: str = "") -> None:
     url = os.environ.get(name)
     if url is None:
         return
@@ -95,9 +95,25 @@ def _check_url(name: str) -> None:
         ok = False
     if not ok:
         raise ConfigError(
-            f"{name}={url!r} is not a usable URL. Write the whole address, with http:// or "
-            "https:// and the /v1 path, e.g. http://localhost:11434/v1 for Ollama."
+            f"{name}={url!r} is not a usable URL. "
+            + (
+                example
+                or "Write the whole address, with http:// or https:// and the /v1 "
+                "path, e.g. http://localhost:11434/v1 for Ollama."
+            )
         )
+
+
+def url_setting(name: str, example: str) -> str:
+    """The URL in the environment variable `name`, or "" if it is unset or empty. A value
+    that is not an http(s) URL ends the lesson with one [config] line, as load() does."""
+    if not os.environ.get(name, "").strip():
+        return ""
+    try:
+        _check_url(name, example)
+    except ConfigError as error:
+        exit_now(2, f"[config] {error}")
+    return os.environ[name].strip()
 
 
 def _seconds(name: str, value: str) -> float:

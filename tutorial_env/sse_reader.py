@@ -1,4 +1,4 @@
-"""Read lesson 11's Server-Sent Events as a browser's EventSource would. Support code, not a
+"""Read lesson 12's Server-Sent Events as a browser's EventSource would. Support code, not a
 lesson: web_streaming.py's demo and the tests use it.
 
 The stream's contract: `token` events (data: the JSON-encoded token), `callback` events

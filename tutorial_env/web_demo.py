@@ -1,4 +1,4 @@
-"""The demo of lesson 11 (`python web_streaming.py --demo`): readers that act like browsers
+"""The demo of lesson 12 (`python web_streaming.py --demo`): readers that act like browsers
 on the lesson's server, two at once and then the traps, printing what each received.
 Support code, not a lesson; the tour and the Docker image run it.
 
