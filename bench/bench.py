@@ -46,22 +46,9 @@ FLOOR_IMPORT = "import langchain_openai, langchain_core.callbacks"
 # or a stream event (0.1 to 0.2 s of pydantic schema building). Every process that calls that
 # API pays it once, so a lesson whose calls go there on the default model (its calls with
 # tools) has it in its floor: one answer and one stream parsed from an in-process transport.
-RESPONSES_PARSERS = """
-import httpx, json, openai
-r = {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": [],
-     "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "status": "completed"}
-events = [{"type": t, "sequence_number": n, "response": r}
-          for n, t in enumerate(("response.created", "response.completed"))]
-def answer(request):
-    if json.loads(request.content).get("stream"):
-        sse = "".join(f"data: {json.dumps(e)}\\n\\n" for e in events)
-        return httpx.Response(200, text=sse, headers={"content-type": "text/event-stream"})
-    return httpx.Response(200, json=r)
-client = openai.OpenAI(api_key="x", base_url="http://floor.invalid/v1",
-                       http_client=httpx.Client(transport=httpx.MockTransport(answer)))
-client.responses.with_raw_response.create(model="m", input="x").parse()
-list(client.responses.create(model="m", input="x", stream=True))
-"""
+RESPONSES_PARSERS = (
+    "from tutorial_env.runner import warm_responses_parsers\nwarm_responses_parsers()"
+)
 # A lesson that imports more than that is measured against its own floor.
 LESSON_FLOORS = {
     "callbacks_runtime.py": FLOOR_IMPORT + "\n" + RESPONSES_PARSERS,

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -6,9 +7,25 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # the test helpers, and the repo's own modules
 
-from lessons import MODELS  # noqa: E402
+from lessons import MODELS, start_forkserver  # noqa: E402
 
 from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
+
+
+def pytest_configure(config):
+    """One fork server for the whole session (tests/forkserver.py), started as the session
+    starts so that it preloads while the workers start; they find it through the
+    environment they inherit."""
+    if hasattr(config, "workerinput") or os.environ.get("TUTORIAL_FORKSERVER"):
+        return
+    config._forkserver, os.environ["TUTORIAL_FORKSERVER"] = start_forkserver()
+
+
+def pytest_unconfigure(config):
+    if server := getattr(config, "_forkserver", None):
+        server.stdin.close()  # it ends when its stdin closes
+        server.wait(timeout=10)
+        del os.environ["TUTORIAL_FORKSERVER"]
 
 
 @pytest.fixture(scope="module", params=MODELS)

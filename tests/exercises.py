@@ -12,8 +12,8 @@ README block is a marker, the question, and a collapsed answer that ends in a `d
 
 The registry below gives each exercise its source edits (old -> new, each `old` found exactly
 once in the lesson). tests/test_exercises.py applies them to a copy of the lesson, runs the
-copy offline the way the suite runs lessons (forked from a warm interpreter, through
-tests/forkserver.py's own `run`), and checks every `-` and `+` line against the real outputs.
+copy offline the way the suite runs lessons (forked from the warm fork server,
+tests/forkserver.py, all at once), and checks every `-` and `+` line against the real outputs.
 
 Write an answer from a real run, never by hand: `python tests/exercises.py [ID ...]` runs the
 variants and prints, for each, every line that disappears and appears; copy the telling ones.
@@ -21,22 +21,28 @@ variants and prints, for each, every line that disappears and appears; copy the 
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons import DEFAULT_MODEL, LESSON_ENV, ROOT, expected_output, normalise, offline_env
+from lessons import (
+    DEFAULT_MODEL,
+    LESSON_ENV,
+    ROOT,
+    expected_output,
+    fork_run,
+    normalise,
+    offline_env,
+)
 
 from docs import EXERCISE
 
-# Lessons being rewritten, whose exercises come later: until then they need none.
-LATER = {"custom_tracer.py", "otel_export.py"}
+# Lessons whose exercises come later (one being rewritten, say): until then they need none.
+LATER: set[str] = set()
 # What a lesson finds next to itself (web_streaming.py serves pages/): a copy gets a link.
 BESIDE_LESSONS = ("pages",)
 DIFF = re.compile(r"^```diff\n(?P<body>.*?)^```", re.S | re.M)
@@ -144,6 +150,41 @@ EXERCISES = {
             ),
         ),
         Exercise(
+            "custom_tracer.no-thread",
+            (
+                (
+                    "pool.submit(llm.invoke, message, config if pass_config else None).result()",
+                    "llm.invoke(message)",
+                ),
+            ),
+        ),
+        Exercise(
+            "custom_tracer.no-raise-error",
+            (("    raise_error = True\n", "    raise_error = False\n"),),
+        ),
+        Exercise(
+            "custom_tracer.debug-left-on",
+            (("    set_debug(False)\n", ""),),
+        ),
+        Exercise(
+            "otel_export.node-spans",
+            (
+                (
+                    'if "langgraph_node" in metadata or (parent_run_id and not agent):',
+                    "if parent_run_id and not agent:",
+                ),
+            ),
+        ),
+        Exercise(
+            "otel_export.no-llm-error",
+            (
+                (
+                    "on_tool_end, on_llm_error, on_tool_error = on_chain_end, on_chain_error,",
+                    "on_tool_end, on_tool_error = on_chain_end,",
+                ),
+            ),
+        ),
+        Exercise(
             "web_streaming.no-streaming",
             ((f"llm = {MODEL}, streaming=True)", f"llm = {MODEL})"),),
         ),
@@ -229,51 +270,15 @@ def run_variants(exercises: list[Exercise], timeout: float = 60) -> dict[str, tu
             for name in BESIDE_LESSONS:
                 (folder / name).symlink_to(ROOT / name)
             env = offline_env(OPENAI_MODEL=DEFAULT_MODEL, **LESSON_ENV.get(exercise.lesson, {}))
-            requests.append(
-                {
-                    "lesson": str(folder / exercise.lesson),
-                    "args": None,
-                    "env": env,
-                    "cwd": str(folder),
-                    "output": str(folder / "output.txt"),
-                    "result": str(folder / "result.json"),
-                    "timeout": timeout,
-                }
-            )
-        subprocess.run(
-            [sys.executable, __file__, "--batch"],
-            input=json.dumps(requests),
-            env=offline_env(),
-            text=True,
-            check=True,
-            timeout=timeout * (len(requests) // PARALLEL + 1) + 30,
-        )
-        for exercise, request in zip(runnable, requests, strict=True):
-            status = json.loads(Path(request["result"]).read_text())["returncode"]
+            request = {"lesson": str(folder / exercise.lesson), "args": None, "env": env}
+            requests.append(request | {"cwd": str(folder), "output": str(folder / "output.txt")})
+        with ThreadPoolExecutor(PARALLEL) as pool:  # the fork server runs them at once
+            statuses = list(pool.map(lambda request: fork_run(request, timeout), requests))
+        for exercise, request, status in zip(runnable, requests, statuses, strict=True):
             status = "timeout" if status is None else status
             printed = Path(request["output"]).read_text(encoding="utf-8")
             results[exercise.id] = (status, normalise(printed))
         return results
-
-
-def _batch() -> None:
-    """Run the requests on stdin at once, up to PARALLEL at a time: each through the fork
-    server's own `run`, in a fork of this warm process, which writes the exit status to the
-    request's "result" file (null: killed at its timeout)."""
-    import forkserver  # preloads LangChain once, for every fork below
-
-    running = set()
-    for request in json.load(sys.stdin):
-        if len(running) >= PARALLEL:
-            running.remove(os.wait()[0])
-        pid = os.fork()
-        if pid == 0:
-            returncode = forkserver.run(request)
-            Path(request["result"]).write_text(json.dumps({"returncode": returncode}))
-            os._exit(0)
-        running.add(pid)
-    for pid in running:
-        os.waitpid(pid, 0)
 
 
 def show(ids: list[str]) -> None:
@@ -292,7 +297,4 @@ def show(ids: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--batch"]:
-        _batch()
-    else:
-        show(sys.argv[1:])
+    show(sys.argv[1:])

@@ -122,33 +122,83 @@ def run_lesson(
     )
 
 
-_forkserver: subprocess.Popen | None = None  # one per test process, started on first use
+FORKSERVER = ROOT / "tests" / "forkserver.py"
+_private: tuple[subprocess.Popen, str] | None = None  # this process's own, if none is shared
+
+
+def start_forkserver() -> tuple[subprocess.Popen, str]:
+    """Start tests/forkserver.py on a new socket; it ends when the returned process's stdin
+    is closed, or when this process ends. tests/conftest.py starts one for the session and
+    shares it through TUTORIAL_FORKSERVER."""
+    path = str(Path(tempfile.mkdtemp(prefix="forkserver-")) / "socket")
+    process = subprocess.Popen(
+        [sys.executable, str(FORKSERVER), path], env=offline_env(), stdin=subprocess.PIPE
+    )
+    return process, path
+
+
+def _forkserver_path() -> str:
+    global _private
+    if path := os.environ.get("TUTORIAL_FORKSERVER"):
+        return path
+    if _private is None or _private[0].poll() is not None:
+        _private = start_forkserver()
+    return _private[1]
+
+
+def fork_run(request: dict, timeout: float) -> int | None:
+    """Send one request to the fork server (see its docstring) and wait for the exit status;
+    None if the run was killed at its timeout."""
+    path, deadline = _forkserver_path(), time.monotonic() + 60
+    while not os.path.exists(path):  # the server is still importing
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the fork server did not start: no socket at {path}")
+        time.sleep(0.01)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(path)
+        client.sendall(json.dumps(request | {"timeout": timeout}).encode() + b"\n")
+        reply = client.makefile("rb").readline()
+    if not reply:
+        raise RuntimeError("the fork server closed the connection without an answer")
+    return json.loads(reply)["returncode"]
 
 
 def _forked(
     lesson: str, env: dict, timeout: float, cwd: Path, args: list[str] | None
 ) -> subprocess.CompletedProcess:
-    global _forkserver
-    if _forkserver is None or _forkserver.poll() is not None:
-        _forkserver = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "forkserver.py")],
-            env=offline_env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "output.txt"
         request = {"lesson": str(ROOT / lesson), "args": args, "env": env, "cwd": str(cwd)}
-        request.update(output=str(output), timeout=timeout)
-        _forkserver.stdin.write(json.dumps(request) + "\n")
-        _forkserver.stdin.flush()
-        returncode = json.loads(_forkserver.stdout.readline())["returncode"]
+        returncode = fork_run(request | {"output": str(output)}, timeout)
         printed = output.read_text(encoding="utf-8") if output.exists() else ""
     command = [sys.executable, lesson]
     if returncode is None:
         raise subprocess.TimeoutExpired(command, timeout, output=printed)
     return subprocess.CompletedProcess(command, returncode, stdout=printed)
+
+
+def run_python(
+    code: str,
+    *argv: str,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 60,
+    merge_stderr: bool = False,
+) -> subprocess.CompletedProcess:
+    """`python -c code argv...`, forked from the warm fork server: as fresh as a new
+    interpreter for what the tests check (see tests/forkserver.py), without its imports.
+    stdout and stderr come back apart, or merged in the order printed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        output, errors = Path(scratch) / "stdout.txt", Path(scratch) / "stderr.txt"
+        request = {"code": code, "argv": list(argv), "env": env or offline_env(), "cwd": str(cwd)}
+        request |= {"output": str(output), "stderr": None if merge_stderr else str(errors)}
+        returncode = fork_run(request, timeout)
+        read = lambda file: file.read_text(encoding="utf-8") if file.exists() else ""  # noqa: E731
+        stdout, stderr = read(output), None if merge_stderr else read(errors)
+    command = [sys.executable, "-c", code, *argv]
+    if returncode is None:
+        raise subprocess.TimeoutExpired(command, timeout, output=stdout, stderr=stderr)
+    return subprocess.CompletedProcess(command, returncode, stdout=stdout, stderr=stderr)
 
 
 def ctrl_c_reaches_python() -> None:

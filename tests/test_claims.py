@@ -51,7 +51,7 @@ from langchain_openai.chat_models.base import (
     _create_usage_metadata_responses,
 )
 from langgraph.config import get_stream_writer
-from lessons import MODELS, offline_env
+from lessons import MODELS, offline_env, run_python
 from loguru import logger
 from web import CraftedServer, chromium, web_server
 
@@ -568,14 +568,7 @@ def test_file_handler_without_with_warns_pending_deprecation_and_stays_open(tmp_
         "del handler\n"
         "print('closed when collected:', file.closed)\n"
     )
-    result = subprocess.run(  # a fresh interpreter, with Python's default warning filters
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=offline_env(),
-    )
+    result = run_python(script, cwd=tmp_path)  # as fresh as `python -c`: default warning filters
     assert "open after the run: True\nclosed when collected: True\n" == result.stdout
     assert "LangChainPendingDeprecationWarning: Using FileCallbackHandler without a context " in (
         result.stderr
@@ -1450,13 +1443,7 @@ def langsmith_traces(*settings):
     calls a runnable from a bare thread, with LANGSMITH_TRACING set to each setting first."""
     env = offline_env(LANGSMITH_API_KEY="lsv2-test", LANGSMITH_ENDPOINT="http://127.0.0.1:9")
     del env["LANGSMITH_TRACING"], env["LANGCHAIN_TRACING_V2"]  # unset until the probe sets it
-    done = subprocess.run(
-        [sys.executable, "-c", LANGSMITH_PROBE, *settings],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_python(LANGSMITH_PROBE, *settings, env=env)
     assert done.returncode == 0, done.stderr
     return [
         [(name, trace, children) for name, trace, children in run]
@@ -1497,13 +1484,7 @@ print(RunnableLambda(lambda x: x + 1).invoke(1, {"callbacks": [Broken()]}))
 @claim("tracer-error-warning-only", "10.")
 def test_a_failing_tracer_shows_only_a_warning_on_stderr_which_hidden_warnings_hide():
     def run(*args):
-        done = subprocess.run(
-            [sys.executable, "-c", TRACER_FAILS, *args],
-            env=offline_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_python(TRACER_FAILS, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout, done.stderr
 

@@ -10,8 +10,6 @@ process.
 import asyncio
 import inspect
 import json
-import subprocess
-import sys
 import textwrap
 import warnings
 
@@ -27,7 +25,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.pregel import Pregel
 from langgraph.pregel._messages import StreamMessagesHandlerV2
 from langgraph.stream.run_stream import GraphRunStream
-from lessons import ROOT
+from lessons import ROOT, run_python
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, tokenize
 
@@ -113,14 +111,7 @@ def fresh_python(fake, code):
     """Run code in a fresh interpreter, with Python's default warning filters; its stdout,
     stderr merged, and the offline server's URL in BASE."""
     prelude = f"import sys; sys.path.insert(0, {str(ROOT)!r}); BASE = {fake.base_url!r}\n"
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,  # in the order printed
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    result = run_python(prelude + textwrap.dedent(code), merge_stderr=True)  # in printed order
     assert result.returncode == 0, result.stdout
     return result.stdout
 

@@ -7,11 +7,19 @@ pinned packages and the offline model, on every model setting the lessons are te
 (lessons.MODELS: Chat Completions, the Responses API, and the default that uses both).
 """
 
+import logging
 import re
 import warnings
+from pathlib import Path
 
+import langchain
+import langchain_classic
+import langchain_core
+import langchain_openai
+import langgraph
 import pytest
 from claims import claim
+from langchain_classic.chains import LLMChain
 from langchain_core.callbacks import (
     BaseCallbackHandler,
     CallbackManager,
@@ -46,14 +54,16 @@ class ModelEvents(BaseCallbackHandler):
 
 @claim("verbose-model-prints-nothing", SECTION)
 @ON_EVERY_MODEL
-def test_a_verbose_chat_model_prints_nothing_alone_or_in_a_chain(fake, capsys, name):
+def test_a_verbose_chat_model_prints_nothing_alone_or_in_a_chain(fake, capsys, caplog, name):
     loud = chat_model(fake, name, verbose=True)
     assert loud.verbose is True
+    caplog.set_level(logging.WARNING)  # a warning logged, not raised, would land here
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
         assert loud.invoke("What is 1 + 2?").text
         assert (PROMPT | loud).invoke(TOPIC).text
     assert warned == []
+    assert caplog.records == []
     assert capsys.readouterr().out == ""
     (PROMPT | loud).invoke(TOPIC, config={"callbacks": [StdOutCallbackHandler()]})
     assert capsys.readouterr().out, "this capture would have seen a handler's printing"
@@ -65,10 +75,11 @@ def test_verbose_only_adds_an_uninherited_stdout_handler_with_no_chat_model_hook
     fake, monkeypatch, name
 ):
     manager = CallbackManager.configure(None, None, verbose=True)
-    assert [type(h) for h in manager.handlers] == [StdOutCallbackHandler]
-    assert manager.inheritable_handlers == []  # inherit=False: no child run gets it
-    quiet = CallbackManager.configure(None, None, verbose=False)
-    assert quiet.handlers == [] and quiet.inheritable_handlers == []
+    quiet = CallbackManager.configure(None, None, verbose=False)  # a process may have others,
+    kinds = lambda handlers: sorted(type(h).__name__ for h in handlers)  # noqa: E731 - tracers
+    assert kinds(manager.handlers) == sorted([*kinds(quiet.handlers), "StdOutCallbackHandler"])
+    assert kinds(manager.inheritable_handlers) == kinds(quiet.inheritable_handlers)  # no child
+    assert not any(isinstance(h, StdOutCallbackHandler) for h in quiet.handlers)
     for hook in CHAT_MODEL_HOOKS:  # the base class's do-nothing hooks, not its own
         assert getattr(StdOutCallbackHandler, hook) is getattr(BaseCallbackHandler, hook), hook
 
@@ -89,15 +100,35 @@ def test_verbose_only_adds_an_uninherited_stdout_handler_with_no_chat_model_hook
 @ON_EVERY_MODEL
 def test_set_verbose_is_the_default_for_models_made_after_it_and_prints_nothing(fake, capsys, name):
     before = chat_model(fake, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LLMChain is deprecated
+        legacy_before = LLMChain(prompt=PROMPT, llm=before)
     set_verbose(True)
     try:
         after = chat_model(fake, name)
         assert (PROMPT | after).invoke(TOPIC).text
         assert after.invoke("What is 1 + 2?").text
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            legacy_after = LLMChain(prompt=PROMPT, llm=before)
     finally:
         set_verbose(False)
     assert (before.verbose, after.verbose) == (False, True)
     assert capsys.readouterr().out == ""
+    assert (legacy_before.verbose, legacy_after.verbose) == (False, True)  # legacy chains too
+    assert not hasattr(PROMPT | after, "verbose")
+    readers = set()  # and nothing else reads it: the modules that call get_verbose()
+    for package in (langchain_core, langchain, langchain_classic, langchain_openai, langgraph):
+        for root in package.__path__:
+            for module in Path(root).rglob("*.py"):
+                if module.name != "globals.py" and re.search(
+                    r"\bget_verbose\(\)", module.read_text(encoding="utf-8")
+                ):
+                    readers.add(module.relative_to(Path(root).parent).as_posix())
+    assert readers == {
+        "langchain_core/language_models/base.py",  # BaseLanguageModel.verbose's default
+        "langchain_classic/chains/base.py",  # the legacy Chain.verbose's default
+    }
 
 
 @claim("sequence-takes-no-verbose", SECTION)

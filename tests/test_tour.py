@@ -3,25 +3,22 @@ interpreter, each printing what it prints on its own, and a clear end when lesso
 
 import re
 import subprocess
-import sys
 
 import pytest
-from lessons import LESSON_ENV, ROOT, matches_expected, normalise, offline_env
+from lessons import LESSON_ENV, ROOT, matches_expected, normalise, offline_env, run_python
 
 import tutorial_env
 
 
 def run_tour(cwd, **env) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
     """`python -m tutorial_env tour` from another folder, and its output under each header."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tutorial_env", "tour"],
-        cwd=cwd,
-        text=True,
+    result = run_python(  # `python -m tutorial_env tour`, forked warm
+        "import runpy; runpy.run_module('tutorial_env', run_name='__main__', alter_sys=True)",
+        "tour",
         env=offline_env(PYTHONPATH=str(ROOT), **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        encoding="utf-8",
+        cwd=cwd,
         timeout=120,
+        merge_stderr=True,
     )
     parts = re.split(r"^=+\n\[\d+/\d+\] ([\w.]+): .*\n=+\n", result.stdout, flags=re.M)
     return result, dict(zip(parts[1::2], parts[2::2], strict=True))

@@ -17,20 +17,14 @@ from lessons import (
     offline_env,
     read_until,
     run_lesson,
+    run_python,
 )
 
 PROBE = "import tutorial_env, os; print(tutorial_env.load(), os.environ['OPENAI_MODEL'])"
 
 
 def probe(**env):
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=offline_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_python(PROBE, env=offline_env(**env), timeout=30)
 
 
 def test_no_key_goes_offline_with_one_line_notice():

@@ -34,7 +34,9 @@ def output(model):
 
 @pytest.fixture(scope="module")
 def server():
-    with web_server() as server:
+    # 50 ms a token: a long answer takes over a second, so a reader who leaves after two
+    # tokens is noticed before the answer could end, even on a busy machine
+    with web_server(token_delay=0.05) as server:
         yield server
 
 

@@ -5,6 +5,7 @@ already imported LangChain, as the tests' fork server does too (tests/forkserver
 from __future__ import annotations
 
 import ast
+import json
 import os
 import runpy
 import subprocess
@@ -42,6 +43,11 @@ PRELOAD = (
     "langgraph.checkpoint.memory",
     "fastapi",
     "uvicorn",
+    "genai_prices",
+    "loguru",
+    "opentelemetry.sdk.trace",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.instrumentation.genai.langchain",
     "tutorial_env.offline",
 )
 
@@ -82,6 +88,34 @@ def preload() -> None:
 
     # The openai SDK imports its HTTP stack when a client is made; this one sends nothing.
     ChatOpenAI(model=DEFAULT_MODEL, api_key="sk-preload", base_url="http://127.0.0.1:9/v1")
+    warm_responses_parsers()
+
+
+def warm_responses_parsers() -> None:
+    """Make the openai SDK build its Responses API parsers, as it does the first time a
+    process parses a response or a stream event (0.1 to 0.2 s of pydantic schema building):
+    one answer and one stream, from an in-process transport. Nothing leaves the process."""
+    import httpx
+    import openai
+
+    response = {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": []}
+    response |= {"parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+    response |= {"status": "completed"}
+    events = [
+        {"type": kind, "sequence_number": n, "response": response}
+        for n, kind in enumerate(("response.created", "response.completed"))
+    ]
+
+    def answer(request):
+        if json.loads(request.content).get("stream"):
+            sse = "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+            return httpx.Response(200, text=sse, headers={"content-type": "text/event-stream"})
+        return httpx.Response(200, json=response)
+
+    transport = httpx.Client(transport=httpx.MockTransport(answer))
+    client = openai.OpenAI(api_key="x", base_url="http://warm.invalid/v1", http_client=transport)
+    client.responses.with_raw_response.create(model="m", input="x").parse()
+    list(client.responses.create(model="m", input="x", stream=True))
 
 
 def lesson_argv(path: Path) -> list[str]:
