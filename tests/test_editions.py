@@ -19,6 +19,7 @@ copy in tmp_path with a planted defect and see it fail.
 import bisect
 import functools
 import re
+import unicodedata
 
 import pytest
 from markdown_it import MarkdownIt
@@ -106,6 +107,36 @@ def comment_problems(text: str) -> list[str]:
             problems.append(f"line {start + 1}: text after a marker shows raw: {lines[start]}")
         elif start > 0 and lines[start - 1].strip():
             problems.append(f"line {start + 1}: a marker on its own line cuts its paragraph")
+    return problems
+
+
+WIDE_PUNCTUATION = set("。、，：；！？（）「」『』【】〔〕《》・…“”‘’")
+
+
+def wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF" or char in WIDE_PUNCTUATION
+
+
+def cjk_break_problems(text: str) -> list[str]:
+    """Each line break inside a paragraph between two Japanese or Chinese characters: a
+    browser shows it as a space (GitHub keeps the break), so such a paragraph is not wrapped
+    there. Korean writes spaces between words and may break at any of them."""
+    problems = []
+    for token in MARKDOWN.parse(text):
+        children = token.children or [] if token.type == "inline" else []
+        for before, brk, after in zip(children, children[1:], children[2:], strict=False):
+            if brk.type != "softbreak" or before.type != "text" or after.type != "text":
+                continue
+            if (
+                before.content
+                and after.content
+                and wide(before.content[-1])
+                and wide(after.content[0])
+            ):
+                problems.append(
+                    f"line {token.map[0] + 1}: a break shows as a space: "
+                    f"{before.content[-10:]}⏎{after.content[:10]}"
+                )
     return problems
 
 
@@ -217,12 +248,23 @@ def test_edition_uses_its_glossarys_checked_terms(lang):
     assert glossary_problems(read(EDITIONS[lang]), read(glossary_of(lang))) == []
 
 
+@pytest.mark.parametrize("lang", ["ja", "zh-CN"])
+def test_no_line_break_between_two_characters_shows_as_a_space(lang):
+    assert cjk_break_problems(read(EDITIONS[lang])) == []
+
+
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.name)
 def test_hidden_markers_leave_the_prose_around_them_whole(readme):
     assert comment_problems(read(readme)) == []
 
 
 # Each check fails on a defect planted in a copy.
+
+
+def test_the_break_check_finds_a_break_between_two_characters():
+    assert cjk_break_problems("中文段落，\n继续。\n\nEnglish\nwraps.\n\n日本語 `code`\nです。") == [
+        "line 1: a break shows as a space: 中文段落，⏎继续。"
+    ]
 
 
 def test_the_marker_check_finds_a_marker_that_starts_a_line_of_prose(tmp_path):
