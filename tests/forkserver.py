@@ -12,8 +12,11 @@ writes one JSON object and a newline, and reads one back:
     {"lesson": path, "args": [...] or null,       a lesson, run as `python <lesson> [args]`
      or "code": source, "argv": [...],              or a snippet, run as `python -c source argv`
      "env": {...}, "cwd": dir, "timeout": seconds,
-     "output": file, "stderr": file or null}        stdout there; stderr too, unless given
-    -> {"returncode": int or null}                  null: killed at its timeout
+     "output": file, "stderr": file or null,        stdout there; stderr too, unless given
+     "detach": true or absent}
+    -> {"pid": int}                                 at once, with "detach": the run has its
+                                                    output open and goes on; then, as always,
+    -> {"returncode": int or null}                  when it ends; null: killed at its timeout
 
 A forked snippet is as fresh as `python -c` for what the tests look at: its own environment,
 Python's default warning filters, no warning shown yet and no LangChain run made yet; only
@@ -39,7 +42,7 @@ import tutorial_env  # noqa: E402
 POLL = 0.005  # seconds between checks on running children
 
 
-def child(request: dict, inherited: list[int]) -> None:
+def child(request: dict, inherited: list[int], client: int) -> None:
     """In the forked child: become the run the request asks for, then exit with its status."""
     for fd in inherited:
         os.close(fd)
@@ -54,6 +57,9 @@ def child(request: dict, inherited: list[int]) -> None:
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(output, 1)
     os.dup2(errors, 2)  # by default stdout and stderr merged, in the order printed
+    if request.get("detach"):  # the client goes on while this runs: tell it who we are
+        os.write(client, json.dumps({"pid": os.getpid()}).encode() + b"\n")
+    os.close(client)
     if "lesson" in request:
         tutorial_env.run_as_main(Path(request["lesson"]), request.get("args"))
     run_code(request["code"], request.get("argv", []))
@@ -112,14 +118,14 @@ def serve(path: str) -> None:
                         client.close()  # gone before it asked
                         continue
                     request = json.loads(data)
-                    inherited = [listener.fileno(), client.fileno()]  # stdin is replaced
+                    inherited = [listener.fileno()]  # stdin is replaced
                     inherited += [c.fileno() for c in pending] + [
                         c.fileno() for c, _ in running.values()
                     ]
                     pid = os.fork()
                     if pid == 0:
                         try:
-                            child(request, inherited)
+                            child(request, inherited, client.fileno())
                         finally:
                             os._exit(70)
                     running[pid] = (client, time.monotonic() + request["timeout"])

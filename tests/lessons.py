@@ -8,9 +8,11 @@ Compare without writing (the Docker check does this inside the image):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import select
 import selectors
 import signal
 import socket
@@ -146,21 +148,78 @@ def _forkserver_path() -> str:
     return _private[1]
 
 
-def fork_run(request: dict, timeout: float) -> int | None:
-    """Send one request to the fork server (see its docstring) and wait for the exit status;
-    None if the run was killed at its timeout."""
+def _ready_forkserver() -> str:
+    """The fork server's socket, once it listens (it starts by importing LangChain)."""
     path, deadline = _forkserver_path(), time.monotonic() + 60
-    while not os.path.exists(path):  # the server is still importing
+    while not os.path.exists(path):
         if time.monotonic() > deadline:
             raise RuntimeError(f"the fork server did not start: no socket at {path}")
         time.sleep(0.01)
+    return path
+
+
+def fork_run(request: dict, timeout: float) -> int | None:
+    """Send one request to the fork server (see its docstring) and wait for the exit status;
+    None if the run was killed at its timeout."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.connect(path)
+        client.connect(_ready_forkserver())
         client.sendall(json.dumps(request | {"timeout": timeout}).encode() + b"\n")
         reply = client.makefile("rb").readline()
     if not reply:
         raise RuntimeError("the fork server closed the connection without an answer")
     return json.loads(reply)["returncode"]
+
+
+class ForkedProcess:
+    """A lesson started in a fork of the warm fork server, that runs on while the test talks
+    to it: what subprocess.Popen gives for `python <lesson> [args]` with stdout and stderr
+    merged into a pipe (stdout, pid, poll, wait, send_signal, kill)."""
+
+    def __init__(self, lesson: str, args: list[str], env: dict, cwd: Path = ROOT):
+        self._folder = tempfile.mkdtemp(prefix="forked-")
+        fifo = os.path.join(self._folder, "output")
+        os.mkfifo(fifo)
+        # Open for reading first, without waiting for the writer: the child opens it to write.
+        self.stdout = os.fdopen(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0)
+        request = {"lesson": str(ROOT / lesson), "args": args, "env": env, "cwd": str(cwd)}
+        request |= {"output": fifo, "detach": True, "timeout": 600}
+        self._client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._client.connect(_ready_forkserver())
+        self._client.sendall(json.dumps(request).encode() + b"\n")
+        self._replies = self._client.makefile("rb")
+        self.pid = json.loads(self._replies.readline())["pid"]  # its output is open by now
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._client], [], [], 0)[0]:
+            self._finish()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._client], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"forked {self.pid}", timeout)
+            self._finish()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _finish(self) -> None:
+        reply = self._replies.readline()
+        self.returncode = json.loads(reply)["returncode"] if reply else -signal.SIGKILL
+        self._replies.close()
+        self._client.close()
+
+    def __del__(self):
+        self.stdout.close()
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self._folder, "output"))
+            os.rmdir(self._folder)
 
 
 def _forked(

@@ -11,7 +11,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from lessons import ROOT, ctrl_c_reaches_python, free_port, offline_env, read_until
+from lessons import ROOT, ForkedProcess, free_port, offline_env, read_until
 
 from tutorial_env.offline import FakeOpenAIServer
 from tutorial_env.sse_reader import read_answer
@@ -48,7 +47,7 @@ WATCH_ANSWER = """() => {
 @dataclass
 class WebServer:
     url: str
-    process: subprocess.Popen
+    process: ForkedProcess | subprocess.Popen
     fake: FakeOpenAIServer
     printed: list[str] = field(default_factory=list)  # what the server printed, so far
 
@@ -66,14 +65,8 @@ def web_server(token_delay: float = 0.01, fault: str = "", **env: str) -> Iterat
     port = free_port()
     with FakeOpenAIServer(token_delay=token_delay, fault=fault) as fake:
         settings = offline_env(OPENAI_API_KEY=KEY, OPENAI_BASE_URL=fake.base_url)
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "web_streaming.py"), "--port", str(port)],
-            cwd=ROOT,
-            env=settings | env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            preexec_fn=ctrl_c_reaches_python,
-        )
+        # `python web_streaming.py --port N`, forked warm from the tests' fork server
+        process = ForkedProcess("web_streaming.py", ["--port", str(port)], settings | env)
         server = WebServer(f"http://127.0.0.1:{port}", process, fake)
         try:
             banner = server.output(lambda text: "Ctrl-C stops the server" in text, timeout=30)

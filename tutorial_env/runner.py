@@ -93,14 +93,19 @@ def preload() -> None:
 
 def warm_responses_parsers() -> None:
     """Make the openai SDK build its Responses API parsers, as it does the first time a
-    process parses a response or a stream event (0.1 to 0.2 s of pydantic schema building):
-    one answer and one stream, from an in-process transport. Nothing leaves the process."""
+    process parses a response or a stream event (0.1 to 0.3 s of pydantic schema building,
+    most of it for the union of tool types): one answer with a function tool, a message and
+    a function call, and one stream, from an in-process transport. Nothing leaves the process."""
     import httpx
     import openai
 
-    response = {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": []}
-    response |= {"parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
-    response |= {"status": "completed"}
+    tool = {"type": "function", "name": "f", "parameters": {}, "strict": False}
+    text = {"type": "output_text", "text": "hi", "annotations": []}
+    message = {"type": "message", "id": "m", "role": "assistant", "status": "completed"}
+    call = {"type": "function_call", "id": "c", "call_id": "c", "name": "f", "arguments": "{}"}
+    response = {"id": "r", "object": "response", "created_at": 0, "model": "m", "tools": [tool]}
+    response |= {"output": [message | {"content": [text]}, call], "status": "completed"}
+    response |= {"parallel_tool_calls": True, "tool_choice": "auto"}
     events = [
         {"type": kind, "sequence_number": n, "response": response}
         for n, kind in enumerate(("response.created", "response.completed"))
