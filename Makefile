@@ -81,8 +81,9 @@ lock: $(STAMP)
 		requirements.txt
 
 # Arize Phoenix, the trace viewer, in its own venv from its own lock, so that it stays out of
-# the lessons' lock. It serves on 127.0.0.1 only, keeps its data in PHOENIX_WORKING_DIR (a
-# fresh temp dir unless set), and sends no telemetry. With PIDFILE=path, its PID goes there
+# the lessons' lock. Its UI and OTLP/HTTP listen on 127.0.0.1 only; its OTLP/gRPC receiver,
+# port 4317, listens on every interface (Phoenix 20.26.1 hardcodes that). It keeps its data
+# in PHOENIX_WORKING_DIR (a fresh temp dir unless set), and sends no telemetry. With PIDFILE=path, its PID goes there
 # (.ci/phoenix-check stops Phoenix by it).
 PHOENIX := .phoenix
 PHOENIX_STAMP := $(PHOENIX)/.installed
@@ -118,4 +119,4 @@ latest: $(STAMP)
 	UV=$(CURDIR)/$(BIN)/uv .ci/latest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache logs
+	rm -rf $(VENV) $(PHOENIX) .pytest_cache .ruff_cache logs
