@@ -5,6 +5,7 @@ already imported LangChain, as the tests' fork server does too (tests/forkserver
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import os
 import runpy
@@ -89,6 +90,10 @@ def preload() -> None:
     # The openai SDK imports its HTTP stack when a client is made; this one sends nothing.
     ChatOpenAI(model=DEFAULT_MODEL, api_key="sk-preload", base_url="http://127.0.0.1:9/v1")
     warm_responses_parsers()
+    # Leave what was loaded out of every fork's garbage collections: a collection visits
+    # each object, and in a fork each visit copies the page it is on.
+    gc.collect()
+    gc.freeze()
 
 
 def warm_responses_parsers() -> None:
