@@ -20,10 +20,8 @@ Contract (tests/test_otel_export.py and the Phoenix check in .ci/ rely on it):
 """
 
 import json
-import logging
 import os
 import sys
-from logging.handlers import BufferingHandler
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +32,7 @@ from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 from langchain_openai import ChatOpenAI  # noqa: E402
 
 import otel_export as lesson  # noqa: E402 - its tutorial_env.load() starts the offline model
+from tutorial_env.span_table import keep_logs  # noqa: E402
 
 
 def as_json(span, names):
@@ -55,9 +54,7 @@ def as_json(span, names):
 
 def main():
     provider, memory, endpoint = lesson.span_provider()
-    failures = BufferingHandler(capacity=1000)
-    logging.getLogger("opentelemetry.exporter").addHandler(failures)
-    logging.getLogger("opentelemetry.exporter").propagate = False
+    failures = keep_logs("opentelemetry.exporter")  # the exporter's own log of a failed send
     config = {"callbacks": [lesson.GenAISpans(provider.get_tracer("otel_export"))]}
     llm = ChatOpenAI(model=os.environ["OPENAI_MODEL"])  # as in the lesson's main()
     prompt = ChatPromptTemplate.from_template("Say something short about {topic}.")
@@ -71,7 +68,7 @@ def main():
     spans = sorted(memory.get_finished_spans(), key=lambda span: span.start_time)
     names = {span.context.span_id: span.name for span in spans}
     print(json.dumps({"spans": [as_json(span, names) for span in spans]}, indent=1))
-    if endpoint and failures.buffer:
+    if endpoint and failures:
         print(f"[otlp] nothing took the spans at {endpoint}", file=sys.stderr)
         sys.exit(1)
 

@@ -43,7 +43,6 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_core.runnables.config import ContextThreadPoolExecutor
 from langchain_core.tools import tool
-from langchain_core.tracers import BaseTracer
 from langchain_core.tracers.context import register_configure_hook
 from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import (
@@ -53,6 +52,7 @@ from langchain_openai.chat_models.base import (
 from langgraph.config import get_stream_writer
 from lessons import MODELS, offline_env, run_python
 from loguru import logger
+from tracers import Collector
 from web import CraftedServer, chromium, web_server
 
 from tutorial_env.offline import FakeOpenAIServer, chat_completions, responses, text_reply, tokenize
@@ -1112,17 +1112,6 @@ def test_dispatch_custom_event_and_get_stream_writer_reach_different_places(fres
 
 
 # Lesson 10: tracers.
-
-
-class Collector(BaseTracer):
-    """Every root run LangChain hands the tracer, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self.roots = []
-
-    def _persist_run(self, run):
-        self.roots.append(run)
 
 
 class EveryRunCollector(Collector):

@@ -25,6 +25,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.types import Command, Interrupt
 from lessons import MODELS, expected_output
+from tracers import Collector, runs
 
 SECTION = "14."
 LESSON = "agent_interrupts.py"
@@ -92,21 +93,6 @@ class PlainHandler(BaseCallbackHandler):
 
     def on_chain_error(self, error, **kwargs):
         self.errors.append(error)
-
-
-class Collector(BaseTracer):
-    def __init__(self):
-        super().__init__()
-        self.roots = []
-
-    def _persist_run(self, run):
-        self.roots.append(run)
-
-
-def runs(root):
-    yield root
-    for child in root.child_runs:
-        yield from runs(child)
 
 
 @dataclass

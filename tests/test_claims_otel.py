@@ -18,7 +18,7 @@ import httpx
 import pytest
 from claims import claim
 from langchain.agents import create_agent
-from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler, BaseCallbackManager
+from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.output_parsers import StrOutputParser
@@ -38,14 +38,15 @@ from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
-    SimpleSpanProcessor,
     SpanExporter,
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes
+from tracers import FirstToken
 
 from tutorial_env.offline import FakeOpenAIServer
+from tutorial_env.span_table import in_memory
 
 SECTION = "11."
 QUESTION = {"messages": [{"role": "user", "content": "How many words are in this question?"}]}
@@ -89,8 +90,7 @@ class Instrumented:
     """The official instrumentation on, into its own in-memory exporter; off again after."""
 
     def __enter__(self):
-        self.memory, provider = InMemorySpanExporter(), TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(self.memory))
+        provider, self.memory = in_memory()
         LangChainInstrumentor().instrument(tracer_provider=provider)
         return self
 
@@ -324,8 +324,7 @@ def test_a_responses_api_message_has_a_status_and_no_finish_reason(fake, streami
 @claim("otel-official-tool-attributes", SECTION)
 def test_the_official_tool_spans_carry_type_description_and_in_an_agent_the_agent_name(fake):
     lesson = the_lesson()
-    mine, provider = InMemorySpanExporter(), TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(mine))
+    provider, mine = in_memory()
     config = {"callbacks": [lesson.GenAISpans(provider.get_tracer("t"))]}
     with Instrumented() as official:
         chain_of(llm(fake)).invoke({"topic": "x"}, config)
@@ -424,14 +423,6 @@ def test_the_pinned_semconv_marks_the_lessons_gen_ai_names_as_moved():
 
 @claim("otel-cancelled-model-span-stays-open", SECTION)
 def test_a_cancelled_model_call_leaves_the_lessons_span_open_and_the_official_one_ends_it():
-    class FirstToken(AsyncCallbackHandler):
-        def __init__(self):
-            self.seen = asyncio.Event()
-
-        async def on_llm_new_token(self, token, **kwargs):
-            if token:
-                self.seen.set()
-
     async def cancel(runnable, question, handlers):  # cancelled at the first token
         first = FirstToken()
         task = asyncio.create_task(runnable.ainvoke(question, {"callbacks": [*handlers, first]}))
@@ -441,8 +432,7 @@ def test_a_cancelled_model_call_leaves_the_lessons_span_open_and_the_official_on
             await asyncio.wait_for(task, 10)
 
     def run(server, wrapper=True):
-        mine, provider = InMemorySpanExporter(), TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(mine))
+        provider, mine = in_memory()
         handler = the_lesson().GenAISpans(provider.get_tracer("t"))
         model = ChatOpenAI(
             model="gpt-4o-mini",

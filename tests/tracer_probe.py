@@ -11,13 +11,13 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 
-from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_openai import ChatOpenAI
 
 import custom_tracer as lesson  # its tutorial_env.load() starts the offline model
+from tests.tracers import FirstToken  # run as a lesson is: the repository is on sys.path
 
 EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 DEADLINE = 10  # seconds for the first token of the call that is then cancelled
@@ -69,15 +69,6 @@ def trace(chain, question, invoke):
         collector=[runs(root) for root in collector.roots],
         waterfall=[waterfall(root) for root in collector.roots],
     )
-
-
-class FirstToken(AsyncCallbackHandler):
-    def __init__(self):
-        self.seen = asyncio.Event()
-
-    async def on_llm_new_token(self, token, **kwargs):
-        if token:
-            self.seen.set()
 
 
 def cancel_after_first_token(chain, question, config):
