@@ -21,10 +21,12 @@ DEV_STAMP := $(VENV)/.installed-dev
 demo: $(STAMP)
 	@PYTHONUNBUFFERED=1 $(BIN)/python -m tutorial_env tour
 
+# Pytest keeps each test module, once its asserts are rewritten, as bytecode in __pycache__;
+# where the environment sets PYTHONDONTWRITEBYTECODE, every worker would redo all of them.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 import os
+import ssl
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -7,9 +9,19 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # the test helpers, and the repo's own modules
 
-from lessons import MODELS, start_forkserver  # noqa: E402
+from lessons import MODELS, check_clean_run, normalise, run_lesson, start_forkserver  # noqa: E402
 
 from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
+
+# Each openai client the tests and their lesson runs make builds an SSL context, and loading a
+# CA file into it costs about 16 ms of CPU, some 8 s over a run of the suite, though no test
+# makes a TLS connection. OpenSSL's hashed CA directory gives the same trust and is read only
+# at a handshake; the SDK's HTTP stack takes SSL_CERT_FILE first, then SSL_CERT_DIR. Set
+# here, it reaches the workers and every run forked for them.
+CA_DIRECTORY = Path(ssl.get_default_verify_paths().openssl_capath)
+if CA_DIRECTORY.is_dir() and any(CA_DIRECTORY.glob("*.0")):
+    os.environ.pop("SSL_CERT_FILE", None)
+    os.environ["SSL_CERT_DIR"] = str(CA_DIRECTORY)
 
 
 def pytest_configure(config):
@@ -32,6 +44,32 @@ def pytest_unconfigure(config):
 def model(request):
     """Each of the three model settings a lesson is run and asserted on (lessons.MODELS)."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def lesson_runs(request):
+    """The test module's LESSON run offline on every model setting, all three at once: a run
+    mostly waits on the offline model and the lesson's own pauses, so they overlap.
+    model -> the Future of its CompletedProcess."""
+    with ThreadPoolExecutor(len(MODELS)) as pool:
+        yield {
+            model: pool.submit(run_lesson, request.module.LESSON, model=model) for model in MODELS
+        }
+
+
+@pytest.fixture(scope="module")
+def result(request, lesson_runs, model):
+    """`python <LESSON>` on one model setting, as it ran (exit status, merged output), once
+    it has passed the three checks every lesson run gets (lessons.check_clean_run)."""
+    result = lesson_runs[model].result()
+    check_clean_run(result, request.module.LESSON, model)
+    return result
+
+
+@pytest.fixture(scope="module")
+def output(result):
+    """That run's output, normalised as the expected outputs are."""
+    return normalise(result.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,17 @@
 import ast
 import re
 
-import pytest
 from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
-from lessons import ROOT, check_clean_run, run_lesson, section, uses_responses_api
+from lessons import ROOT, section, uses_responses_api
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, tokenize
 
 LESSON = "agent_callbacks.py"
 ANSWER = "The multiply tool returned 42, so the answer is 42."
 QUESTION = {"messages": [{"role": "user", "content": "What is 6 * 7? Use the multiply tool."}]}
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def test_the_run_tree_holds_both_model_turns_and_the_tool_inside_the_graph(output):

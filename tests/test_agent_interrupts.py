@@ -1,16 +1,11 @@
 import pytest
 from failures import assert_one_message, on_both_apis, online_env
-from lessons import callback_errors, check_clean_run, offline_env, run_lesson, section
+from lessons import callback_errors, offline_env, run_lesson, section
 
 from tutorial_env import SKIPPED_TOOL
 
 LESSON = "agent_interrupts.py"
 NODE = "HumanInTheLoopMiddleware.after_model"
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def tree(part):

@@ -1,16 +1,6 @@
 import re
 
-import pytest
-from lessons import check_clean_run, run_lesson
-
 LESSON = "callbacks_async.py"
-
-
-@pytest.fixture(scope="module")
-def result(model):
-    result = run_lesson(LESSON, model=model)
-    check_clean_run(result, LESSON, model)
-    return result
 
 
 def test_countdown_ticks_while_the_async_handler_awaits(result):

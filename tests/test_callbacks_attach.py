@@ -1,12 +1,6 @@
-import pytest
-from lessons import check_clean_run, run_lesson, section
+from lessons import section
 
 LESSON = "callbacks_attach.py"
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def test_attached_handler_fires_on_every_invoke(output):

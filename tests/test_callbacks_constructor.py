@@ -1,14 +1,6 @@
 import re
 
-import pytest
-from lessons import check_clean_run, run_lesson
-
 LESSON = "callbacks_constructor.py"
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def counts(output):

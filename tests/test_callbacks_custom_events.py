@@ -2,18 +2,12 @@ import ast
 import json
 import re
 
-import pytest
-from lessons import ROOT, check_clean_run, run_lesson, section
+from lessons import ROOT, section
 
 from tutorial_env.offline import text_reply, tokenize
 
 LESSON = "callbacks_custom_events.py"
 ANSWER = text_reply("What is 6 * 7?")
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def case_report_in_lesson():

@@ -1,12 +1,6 @@
-import pytest
-from lessons import check_clean_run, run_lesson, section
+from lessons import section
 
 LESSON = "callbacks_runtime.py"
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def test_runs_offline_and_matches_expected(output):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from failures import assert_one_message, on_both_apis, online_env
-from lessons import check_clean_run, offline_env, run_lesson, section, uses_responses_api
+from lessons import offline_env, run_lesson, section, uses_responses_api
 
 from tutorial_env import SKIPPED_TOOL
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, tokenize
@@ -21,11 +21,6 @@ BETA = (
     "LangChainBetaWarning from langgraph/pregel/main.py: "
     "The v3 streaming protocol on Pregel is experimental."
 )
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def events(part):

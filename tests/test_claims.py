@@ -14,7 +14,6 @@ import itertools
 import json
 import logging
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -772,13 +771,7 @@ def test_get_openai_callback_keeps_counting_after_its_block_raised(fake):
 
 @claim("community-sunset-warning", "8.")
 def test_langchain_community_warns_on_import_that_it_is_being_sunset():
-    result = subprocess.run(
-        [sys.executable, "-c", "import langchain_community"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=offline_env(),
-    )
+    result = run_python("import langchain_community")
     assert "DeprecationWarning: `langchain-community` is being sunset" in result.stderr
 
 

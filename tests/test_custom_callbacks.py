@@ -1,15 +1,9 @@
 import re
 
-import pytest
 from failures import online_env
-from lessons import CALLBACK_ERROR, check_clean_run, run_lesson, section
+from lessons import CALLBACK_ERROR, run_lesson, section
 
 LESSON = "custom_callbacks.py"
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 def returned(part):

@@ -5,7 +5,6 @@ import pytest
 from lessons import (
     CALLBACK_ERROR,
     callback_errors,
-    check_clean_run,
     offline_env,
     run_lesson,
     section,
@@ -20,16 +19,6 @@ ROW = re.compile(
     r"(?:  (?P<input>\d+) in, (?P<output>\d+) out)?$",
     re.M,
 )
-
-
-@pytest.fixture(scope="module")
-def result(model):
-    return run_lesson(LESSON, model=model)
-
-
-@pytest.fixture(scope="module")
-def output(result, model):
-    return check_clean_run(result, LESSON, model)
 
 
 def waterfall(result):

@@ -9,7 +9,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from lessons import check_clean_run, free_port, offline_env, run_lesson, section
+from lessons import free_port, offline_env, run_lesson, section
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tutorial_env.offline import prompt_tokens, reasoning_tokens, text_reply, tokenize
@@ -19,16 +19,6 @@ PROMPT = "Say something short about tracing."
 QUESTION = "How many words are in this question?"
 SPAN = re.compile(r"^(?P<name>\S+ \S+) +(?P<kind>CLIENT|INTERNAL) +parent: (?P<parent>.+)$")
 ATTRIBUTE = re.compile(r"^    (?P<key>[\w.]+) = (?P<value>.*?)(?:   official: (?P<official>.*))?$")
-
-
-@pytest.fixture(scope="module")
-def result(model):
-    return run_lesson(LESSON, model=model)
-
-
-@pytest.fixture(scope="module")
-def output(result, model):
-    return check_clean_run(result, LESSON, model)
 
 
 def spans(part):

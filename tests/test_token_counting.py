@@ -5,7 +5,7 @@ import pytest
 from failures import online_env
 from genai_prices import Usage, calc_price
 from langchain_community.callbacks.openai_info import MODEL_COST_PER_1K_TOKENS
-from lessons import ROOT, check_clean_run, offline_env, run_lesson, uses_responses_api
+from lessons import ROOT, offline_env, run_lesson, uses_responses_api
 
 from tutorial_env.offline import FakeOpenAIServer, reasoning_tokens, tokenize
 
@@ -29,11 +29,6 @@ ANSWER_TOKENS = 6
 def one_call(model):
     output = ANSWER_TOKENS + reasoning_tokens(model)
     return (12, output, 12 + output)
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from lessons import (
     callback_errors,
-    check_clean_run,
     offline_env,
     run_lesson,
     section,
@@ -25,11 +24,6 @@ LESSON = "web_streaming.py"
 MAX_QUESTION = 500
 # The headers every stream carries: no cache stores it, and nginx passes each token on.
 STREAM_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
-
-
-@pytest.fixture(scope="module")
-def output(model):
-    return check_clean_run(run_lesson(LESSON, model=model), LESSON, model)
 
 
 @pytest.fixture(scope="module")
