@@ -1,4 +1,7 @@
+import collections
+import gc
 import os
+import shlex
 import ssl
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -26,14 +29,47 @@ if CA_DIRECTORY.is_dir() and any(CA_DIRECTORY.glob("*.0")):
 
 def pytest_configure(config):
     """One fork server for the whole session (tests/forkserver.py), started as the session
-    starts so that it preloads while the workers start; they find it through the
-    environment they inherit."""
+    starts; the xdist workers are forks of it (tests/xdist_worker.py), and they and every
+    run find it through the environment they inherit."""
     if hasattr(config, "workerinput") or os.environ.get("TUTORIAL_FORKSERVER"):
         return
     config._forkserver, os.environ["TUTORIAL_FORKSERVER"] = start_forkserver()
+    if config.getoption("tx", None):  # xdist's workers: forks of the server, not new pythons
+        launcher = shlex.join([sys.executable, "-S", str(TESTS / "xdist_worker.py")])
+        config.option.tx = [
+            f"{spec}//python={launcher}" if spec == "popen" else spec for spec in config.option.tx
+        ]
+
+
+# The files that take longest, longest first (`pytest --durations=0`, summed per file). xdist
+# hands whole files to its workers in collection order; a long file handed out last keeps one
+# worker busy while the others have finished. The rest follow with the most tests first.
+LONGEST_FIRST = (
+    "test_claims.py",
+    "test_tour.py",
+    "test_web_streaming.py",
+    "test_web_browser.py",
+    "test_token_counting.py",
+    "test_offline_responses.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    tests_in = collections.Counter(item.path.name for item in items)
+
+    def order(item):
+        name = item.path.name
+        first = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return first, -tests_in[name], name
+
+    items.sort(key=order)  # stable: each file keeps its own order
 
 
 def pytest_unconfigure(config):
+    if hasattr(config, "workerinput"):
+        # The worker's heap is large by now, and the interpreter's exit would walk it in
+        # several full garbage collections only to free it: some 2 s at the end of each run.
+        gc.freeze()
     if server := getattr(config, "_forkserver", None):
         server.stdin.close()  # it ends when its stdin closes
         server.wait(timeout=10)

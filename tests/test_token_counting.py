@@ -125,9 +125,10 @@ def test_gather_of_three_the_total_is_the_sum_of_the_three(sections, model):
 
 def test_the_three_calls_of_section_4_really_run_at_once():
     """Three awaits one after another would count the same tokens; the server sees the
-    difference. Each reply is held 0.5 s, so calls in flight together overlap for sure, even
-    when a busy machine starts the third a tenth of a second after the first."""
-    with FakeOpenAIServer(token_delay=0, fault="", reply_delay=0.5) as server:
+    difference. Each reply is held until three calls are in flight at once, for at most 0.5 s,
+    so calls in flight together overlap for sure, even when a busy machine starts the third a
+    tenth of a second after the first; one after another, they never would."""
+    with FakeOpenAIServer(token_delay=0, fault="", reply_delay=0.5, hold_until=3) as server:
         result = run_lesson(LESSON, env=online_env(server.base_url, OPENAI_MODEL="gpt-4o-mini"))
     assert result.returncode == 0, result.stdout
     assert server.peak_in_flight == 3

@@ -45,6 +45,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         fault: str | None = None,
         unknown_model_status: int = 404,
         reply_delay: float = 0,
+        hold_until: int = 0,
         responses_api: bool | None = None,
     ):
         super().__init__(("127.0.0.1", port), _Handler)
@@ -62,6 +63,9 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.fault = faults.check_fault(fault)
         self.unknown_model_status = unknown_model_status
         self.reply_delay = reply_delay  # extra seconds before each reply, so calls overlap
+        # With hold_until=N, a reply is held only until N requests are in flight at once (at
+        # most reply_delay), and no longer held once that has happened.
+        self.hold_until = hold_until
         self.ignore_tools = os.environ.get("TUTORIAL_OFFLINE_IGNORE_TOOLS") == "1"
         self.vary = os.environ.get("TUTORIAL_OFFLINE_VARY") == "1"
         if responses_api is None:
@@ -78,6 +82,7 @@ class FakeOpenAIServer(ThreadingHTTPServer):
         self.routes = collections.Counter()  # the same, per API path
         self.in_flight = 0
         self.peak_in_flight = 0  # the most model requests being answered at one time
+        self.arrived = threading.Condition(self.lock)  # notified as each request arrives
 
     @property
     def base_url(self) -> str:
@@ -155,11 +160,21 @@ class _Handler(BaseHTTPRequestHandler):
             attempt = self.server.request_count
             self.server.in_flight += 1
             self.server.peak_in_flight = max(self.server.peak_in_flight, self.server.in_flight)
+            self.server.arrived.notify_all()
         try:
             self._answer(dialect, request, attempt)
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1
+
+    def _hold(self) -> None:
+        server = self.server
+        if not server.hold_until:
+            return time.sleep(server.reply_delay)
+        with server.arrived:
+            server.arrived.wait_for(
+                lambda: server.peak_in_flight >= server.hold_until, server.reply_delay
+            )
 
     def _answer(self, dialect, request: dict, attempt: int) -> None:
         fault = faults.fault_for_attempt(self.server.fault, attempt)
@@ -182,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, TypeError, AttributeError) as error:  # a field missing or misshapen
             message = f"Invalid request body: {type(error).__name__} {error}"
             return self._json(*faults.error_body(400, message, "invalid_request_error"))
-        time.sleep(self.server.reply_delay)
+        self._hold()
         plan = plan_reply(
             conversation,
             ignore_tools=self.server.ignore_tools,
