@@ -3,8 +3,10 @@ real openai client as ChatOpenAI drives it. Its Responses dialect is tested in
 tests/test_offline_responses.py."""
 
 import json
+import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
@@ -198,3 +200,22 @@ def test_unknown_fault_is_refused():
 )
 def test_tokenize_is_lossless(text):
     assert "".join(tokenize(text)) == text
+
+
+def test_hold_until_holds_a_lone_reply_and_frees_replies_once_enough_are_in_flight():
+    """Lesson 8's gather check relies on it: a lone call waits the whole reply_delay, two
+    calls in flight at once are answered as soon as the second arrives, and after that no
+    reply is held."""
+
+    def seconds_to_answer(client):
+        started = time.monotonic()
+        assert chat(client, "What is 1 + 2?").choices[0].message.content == "1 + 2 = 3."
+        return time.monotonic() - started
+
+    with FakeOpenAIServer(token_delay=0, fault="", reply_delay=1.5, hold_until=2) as held:
+        client = openai.OpenAI(base_url=held.base_url, api_key="sk-test", max_retries=0)
+        assert seconds_to_answer(client) >= 1.5
+        with ThreadPoolExecutor(2) as pool:
+            both = list(pool.map(seconds_to_answer, [client, client]))
+        assert held.peak_in_flight == 2 and max(both) < 1.0
+        assert seconds_to_answer(client) < 1.0
