@@ -91,11 +91,11 @@ print(json.dumps(figures))
 def timed(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> float:
     start = time.perf_counter()
     result = subprocess.run(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(command)} failed:\n{result.stderr[-2000:]}")
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{result.stdout[-4000:]}")
     return elapsed
 
 

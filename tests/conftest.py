@@ -47,10 +47,10 @@ def pytest_configure(config):
 LONGEST_FIRST = (
     "test_claims.py",
     "test_tour.py",
-    "test_web_streaming.py",
     "test_web_browser.py",
-    "test_token_counting.py",
+    "test_web_streaming.py",
     "test_offline_responses.py",
+    "test_token_counting.py",
 )
 
 
