@@ -92,7 +92,11 @@ def test_a_reader_who_leaves_stops_the_provider_long_before_the_answer_would_end
             time.sleep(0.01)
         stopped = time.monotonic()
         assert slow.fake.in_flight == 0, "the provider was still streaming to nobody"
-        assert stopped - left < 0.5 and stopped - started < answer_takes / 2
+        assert stopped - left < 0.5  # the provider stopped as the readers left
+        # ...and they left well before the answer would have ended, even counted from before
+        # they connected: a server that buffered the answer would have let them go only after
+        # all of it (a busy machine takes up to about 1.4 s to get them two tokens).
+        assert stopped - started < answer_takes
         assert slow.fake.request_count == 3  # and nothing asked again
         printed = slow.output(lambda text: text.count("model call cancelled") == 3, timeout=5)
         assert printed.count("client left after 2 tokens; model call cancelled") == 3
