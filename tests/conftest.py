@@ -1,7 +1,6 @@
 import collections
 import gc
 import os
-import shlex
 import ssl
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -29,16 +28,11 @@ if CA_DIRECTORY.is_dir() and any(CA_DIRECTORY.glob("*.0")):
 
 def pytest_configure(config):
     """One fork server for the whole session (tests/forkserver.py), started as the session
-    starts; the xdist workers are forks of it (tests/xdist_worker.py), and they and every
-    run find it through the environment they inherit."""
+    starts so that it preloads while the workers start; they find it through the
+    environment they inherit."""
     if hasattr(config, "workerinput") or os.environ.get("TUTORIAL_FORKSERVER"):
         return
     config._forkserver, os.environ["TUTORIAL_FORKSERVER"] = start_forkserver()
-    if config.getoption("tx", None):  # xdist's workers: forks of the server, not new pythons
-        launcher = shlex.join([sys.executable, "-S", str(TESTS / "xdist_worker.py")])
-        config.option.tx = [
-            f"{spec}//python={launcher}" if spec == "popen" else spec for spec in config.option.tx
-        ]
 
 
 # The files that take longest, longest first (`pytest --durations=0`, summed per file). xdist

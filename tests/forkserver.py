@@ -1,10 +1,9 @@
 """Runs lessons and Python snippets for the tests from one warm interpreter, as the tour
 does: each run is a fork that has already paid for importing LangChain, so a run costs a
 fraction of a new `python`. One server serves the whole test session, every xdist worker
-and every run at once (tests/conftest.py starts it; tests/lessons.py talks to it). The xdist
-workers are themselves forks of it (tests/xdist_worker.py). The expected outputs come from
-real `python <lesson>` runs (`make expected`), so every test also checks that a forked run
-prints the same.
+and every run at once (tests/conftest.py starts it; tests/lessons.py talks to it). The
+expected outputs come from real `python <lesson>` runs (`make expected`), so every test also
+checks that a forked run prints the same.
 
 Usage: python tests/forkserver.py SOCKET. It preloads, then listens on the Unix socket
 SOCKET, and ends when its stdin closes (its starter has gone). Protocol: a client connects,
@@ -13,10 +12,7 @@ writes one JSON object and a newline, and reads one back:
     {"lesson": path, "args": [...] or null,       a lesson, run as `python <lesson> [args]`
      or "code": source, "argv": [...],              or a snippet, run as `python -c source argv`
      "env": {...}, "cwd": dir, "timeout": seconds,
-     "output": file, "stderr": file or null,        stdout there; stderr too, unless given;
-                                                    or, with no "output", the client's stdin,
-                                                    stdout and stderr, sent with the request
-                                                    as file descriptors (SCM_RIGHTS)
+     "output": file, "stderr": file or null,        stdout there; stderr too, unless given
      "detach": true or absent}
     -> {"pid": int}                                 at once, with "detach": the run has its
                                                     output open and goes on; then, as always,
@@ -29,7 +25,6 @@ the imports are warm. The server itself never runs LangChain code, so it is safe
 
 import atexit
 import contextlib
-import io
 import json
 import os
 import selectors
@@ -47,7 +42,7 @@ import tutorial_env  # noqa: E402
 POLL = 0.005  # seconds between checks on running children
 
 
-def child(request: dict, inherited: list[int], client: int, stdio: list[int]) -> None:
+def child(request: dict, inherited: list[int], client: int) -> None:
     """In the forked child: become the run the request asks for, then exit with its status."""
     for fd in inherited:
         os.close(fd)
@@ -55,23 +50,13 @@ def child(request: dict, inherited: list[int], client: int, stdio: list[int]) ->
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    if stdio:  # the client's own standard streams, unbuffered as `python -u` has them
-        for number, fd in enumerate(stdio):
-            os.dup2(fd, number)
-            os.close(fd)
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-        sys.stdout, sys.stderr = (
-            io.TextIOWrapper(open(fd, "wb", 0, closefd=False), write_through=True)  # noqa: SIM115
-            for fd in (1, 2)
-        )
-    else:
-        output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        errors = output
-        if request.get("stderr"):
-            errors = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(output, 1)
-        os.dup2(errors, 2)  # by default stdout and stderr merged, in the order printed
+    output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    errors = output
+    if request.get("stderr"):
+        errors = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(output, 1)
+    os.dup2(errors, 2)  # by default stdout and stderr merged, in the order printed
     if request.get("detach"):  # the client goes on while this runs: tell it who we are
         os.write(client, json.dumps({"pid": os.getpid()}).encode() + b"\n")
     os.close(client)
@@ -112,7 +97,6 @@ def serve(path: str) -> None:
     selector.register(listener, selectors.EVENT_READ)
     selector.register(sys.stdin, selectors.EVENT_READ)
     pending: dict[socket.socket, bytes] = {}  # connections whose request is still arriving
-    passed: dict[socket.socket, list[int]] = {}  # file descriptors a client sent with it
     running: dict[int, tuple[socket.socket, float]] = {}  # pid -> (client, deadline)
     while True:
         for key, _ in selector.select(POLL if running else 1.0):
@@ -125,8 +109,7 @@ def serve(path: str) -> None:
                 selector.register(client, selectors.EVENT_READ)
             else:
                 client = key.fileobj
-                chunk, fds, _, _ = socket.recv_fds(client, 65536, 3)
-                passed[client] = passed.get(client, []) + fds
+                chunk = client.recv(65536)
                 pending[client] += chunk
                 if not chunk or pending[client].endswith(b"\n"):
                     selector.unregister(client)
@@ -139,15 +122,12 @@ def serve(path: str) -> None:
                     inherited += [c.fileno() for c in pending] + [
                         c.fileno() for c, _ in running.values()
                     ]
-                    stdio = passed.pop(client, [])
                     pid = os.fork()
                     if pid == 0:
                         try:
-                            child(request, inherited, client.fileno(), stdio)
+                            child(request, inherited, client.fileno())
                         finally:
                             os._exit(70)
-                    for fd in stdio:
-                        os.close(fd)
                     running[pid] = (client, time.monotonic() + request["timeout"])
         for pid in list(running):
             client, deadline = running[pid]
