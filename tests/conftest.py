@@ -16,7 +16,7 @@ from lessons import MODELS, check_clean_run, normalise, run_lesson, start_forkse
 from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
 
 # Each openai client the tests and their lesson runs make builds an SSL context, and loading a
-# CA file into it costs about 16 ms of CPU, some 8 s over a run of the suite, though no test
+# CA file into it costs about 16 ms of CPU, some 12 s over a run of the suite, though no test
 # makes a TLS connection. OpenSSL's hashed CA directory gives the same trust and is read only
 # at a handshake; the SDK's HTTP stack takes SSL_CERT_FILE first, then SSL_CERT_DIR. Set
 # here, it reaches the workers and every run forked for them.
