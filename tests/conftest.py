@@ -11,7 +11,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # the test helpers, and the repo's own modules
 
-from lessons import MODELS, check_clean_run, normalise, run_lesson, start_forkserver  # noqa: E402
+from lessons import MODELS, check_clean_run, run_lesson, start_forkserver  # noqa: E402
 
 from tutorial_env.offline import FakeOpenAIServer  # noqa: E402
 
@@ -88,18 +88,17 @@ def lesson_runs(request):
 
 
 @pytest.fixture(scope="module")
-def result(request, lesson_runs, model):
-    """`python <LESSON>` on one model setting, as it ran (exit status, merged output), once
-    it has passed the three checks every lesson run gets (lessons.check_clean_run)."""
-    result = lesson_runs[model].result()
-    check_clean_run(result, request.module.LESSON, model)
-    return result
+def output(request, lesson_runs, model):
+    """That run's output, normalised as the expected outputs are, once it has passed the
+    three checks every lesson run gets (lessons.check_clean_run)."""
+    return check_clean_run(lesson_runs[model].result(), request.module.LESSON, model)
 
 
 @pytest.fixture(scope="module")
-def output(result):
-    """That run's output, normalised as the expected outputs are."""
-    return normalise(result.stdout)
+def result(lesson_runs, model, output):
+    """`python <LESSON>` on one model setting, as it ran (exit status, merged output), once
+    `output` has checked it."""
+    return lesson_runs[model].result()
 
 
 @pytest.fixture(scope="module")
